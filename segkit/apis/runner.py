@@ -1,0 +1,194 @@
+"""Training and testing through mmengine's Runner, with early, clear errors.
+
+``tools/train.py`` and ``tools/test.py`` only parse arguments and call
+:func:`train` / :func:`test`. Problems a user can fix (a missing config, data
+root or checkpoint) are raised as :class:`SegkitError` before any model is
+built, with one line that says what is wrong and where.
+"""
+from __future__ import annotations
+
+import json
+import os
+import os.path as osp
+from pathlib import Path
+from typing import Any
+
+import torch
+from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for tools)
+
+from segkit.utils.io import atomic_write_text
+
+__all__ = ['SegkitError', 'load_config', 'check_data_roots', 'train', 'test']
+
+
+class SegkitError(RuntimeError):
+    """An error the user can fix; tools print it as a single line."""
+
+
+# What each dataset type expects under its data_root, for error messages.
+DATASET_LAYOUTS = {
+    'ADE20KDataset': 'images/{training,validation}/*.jpg and '
+                     'annotations/{training,validation}/*.png',
+    'CityscapesDataset': 'leftImg8bit/{train,val}/<city>/*_leftImg8bit.png and '
+                         'gtFine/{train,val}/<city>/*_gtFine_labelTrainIds.png '
+                         '(made by tools/dataset_converters/cityscapes.py)',
+    'SampleDataset': 'images/{training,validation}/*.jpg and '
+                     'annotations/{training,validation}/*.png '
+                     '(generate it with: python tools/make_sample_data.py)',
+}
+
+
+def load_config(config: str | os.PathLike, cfg_options: dict | None = None) -> Config:
+    """Loads a config file and merges ``--cfg-options`` style overrides."""
+    config = os.fspath(config)
+    if not osp.isfile(config):
+        raise SegkitError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def _datasets(cfg: Config, splits: tuple[str, ...]) -> list[tuple[str, dict]]:
+    found = []
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        dataset = loader.get('dataset') if loader else None
+        # ConcatDataset / RepeatDataset wrap the real ones
+        stack = [dataset] if dataset else []
+        while stack:
+            ds = stack.pop()
+            if 'datasets' in ds:
+                stack.extend(ds['datasets'])
+            elif 'dataset' in ds:
+                stack.append(ds['dataset'])
+            else:
+                found.append((split, ds))
+    return found
+
+
+def check_data_roots(cfg: Config, splits: tuple[str, ...] = ('train', 'val', 'test')) -> None:
+    """Checks that every dataset's folders exist before anything is built.
+
+    Raises:
+        SegkitError: naming the missing folder and the expected layout.
+    """
+    for split, ds in _datasets(cfg, splits):
+        root = ds.get('data_root', '') or ''
+        layout = DATASET_LAYOUTS.get(ds.get('type', ''), 'the layout of its dataset type')
+        if root and not osp.isdir(root):
+            raise SegkitError(
+                f'{split} data root not found: {root} (expected {layout})')
+        for key in ('img_path', 'seg_map_path'):
+            sub = (ds.get('data_prefix') or {}).get(key)
+            if sub and not osp.isdir(osp.join(root, sub)):
+                raise SegkitError(
+                    f'{split} data root {root or "."} has no {sub}/ folder '
+                    f'(expected {layout})')
+
+
+def _setup_launcher(cfg: Config, launcher: str) -> None:
+    cfg.launcher = launcher
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    # NOTE: mmengine 0.10.7 always calls torch.cuda.set_device and passes
+    # device_ids to DDP; on a CPU-only machine use gloo and a CPU DDP wrapper.
+    import torch.distributed as dist
+
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if launcher == 'pytorch' and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
+
+
+def train(config: str | os.PathLike, work_dir: str | None = None,
+          resume: str | bool | None = None, amp: bool = False,
+          cfg_options: dict | None = None, launcher: str = 'none') -> Path:
+    """Trains a model from a config with mmengine's Runner.
+
+    Args:
+        config: Path of the config file.
+        work_dir: Where logs and checkpoints go; defaults to
+            ``work_dirs/<config name>``.
+        resume: ``'auto'`` or True to resume from the latest checkpoint in
+            ``work_dir``, a path to resume from that checkpoint, None to start
+            afresh.
+        amp: Train with automatic mixed precision.
+        cfg_options: Overrides merged into the config.
+        launcher: ``'none'`` or ``'pytorch'`` (torchrun), ``'slurm'``, ``'mpi'``.
+
+    Returns:
+        The work directory.
+    """
+    from mmengine.runner import Runner
+
+    cfg = load_config(config, cfg_options)
+    check_data_roots(cfg, ('train', 'val'))
+    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if resume in (True, 'auto'):
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume:
+        if not osp.isfile(resume):
+            raise SegkitError(f'checkpoint to resume from not found: {resume}')
+        cfg.resume = True
+        cfg.load_from = resume
+    _setup_launcher(cfg, launcher)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return Path(cfg.work_dir)
+
+
+def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None,
+         out: str | None = None, show_dir: str | None = None,
+         metrics_json: str | None = None, cfg_options: dict | None = None,
+         launcher: str = 'none', tta: bool = False) -> dict[str, Any]:
+    """Evaluates a checkpoint on the config's test set; returns the metrics.
+
+    Args:
+        config: Path of the config file.
+        checkpoint: Path of the checkpoint (loaded with ``weights_only=True``).
+        work_dir: Where logs go; defaults to ``work_dirs/<config name>``.
+        out: Folder to write the predicted label maps to.
+        show_dir: Folder (under the work dir's timestamp folder) for
+            visualisations of the predictions.
+        metrics_json: File to write the metrics to, as JSON.
+        cfg_options: Overrides merged into the config.
+        launcher: As for :func:`train`.
+        tta: Use the config's test-time augmentation.
+    """
+    from mmengine.runner import Runner
+
+    if not osp.isfile(checkpoint):
+        raise SegkitError(f'checkpoint not found: {checkpoint}')
+    cfg = load_config(config, cfg_options)
+    check_data_roots(cfg, ('test',))
+    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    if show_dir:
+        hook = cfg.default_hooks.visualization
+        hook.draw = True
+        hook.show_dir = show_dir
+        hook.interval = 1
+    if out:
+        cfg.test_evaluator['output_dir'] = out
+        cfg.test_evaluator['keep_results'] = True
+    if tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    _setup_launcher(cfg, launcher)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    # numpy scalars -> Python numbers, so the metrics serialise as JSON
+    metrics = {k: v.item() if hasattr(v, 'item') else v for k, v in metrics.items()}
+    if metrics_json:
+        atomic_write_text(metrics_json, json.dumps(
+            dict(config=os.fspath(config), checkpoint=checkpoint, metrics=metrics), indent=2))
+    return metrics

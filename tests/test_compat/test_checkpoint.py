@@ -1,0 +1,101 @@
+"""segkit.compat: mmengine checkpoints load with weights_only=True; code never runs."""
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
+
+from segkit import compat
+from segkit.compat import CheckpointError, load_checkpoint_file
+
+
+def _runner_like_checkpoint() -> dict:
+    """What a Runner checkpoint holds besides tensors: HistoryBuffers and numpy."""
+    hub = MessageHub.get_instance('segkit-test')
+    for i in range(3):
+        hub.update_scalar('train/loss', 1.0 / (i + 1))
+    hub.update_info('iter', 3)
+    return dict(
+        meta=dict(seed=np.int64(7), iter=3, dataset_meta=dict(classes=('a', 'b'),
+                                                              palette=[[1, 2, 3]]),
+                  hist=np.arange(6, dtype=np.float32).reshape(2, 3),
+                  scalar=np.float64(0.5), flag=np.bool_(True), blob=b'\x00\x01'),
+        state_dict=dict(w=torch.randn(3, 3)),
+        message_hub=hub.state_dict())
+
+
+def test_mmengine_checkpoint_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / 'ckpt.pth'
+    ckpt = _runner_like_checkpoint()
+    torch.save(ckpt, path)
+    loaded = load_checkpoint_file(path)
+    torch.testing.assert_close(loaded['state_dict']['w'], ckpt['state_dict']['w'])
+    np.testing.assert_array_equal(loaded['meta']['hist'], ckpt['meta']['hist'])
+    assert loaded['meta']['seed'] == 7 and loaded['meta']['blob'] == b'\x00\x01'
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.mean() == pytest.approx((1 + 1 / 2 + 1 / 3) / 3)
+    # the same through mmengine's own loader (which segkit replaced)
+    assert _load_checkpoint(str(path))['meta']['iter'] == 3
+
+
+def test_allow_list_is_what_makes_it_load(tmp_path: Path) -> None:
+    path = tmp_path / 'ckpt.pth'
+    torch.save(_runner_like_checkpoint(), path)
+    saved = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    try:
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(path, weights_only=True)
+    finally:
+        torch.serialization.add_safe_globals(saved)
+    assert torch.load(path, weights_only=True)['meta']['iter'] == 3
+
+
+class _RunsCode:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}',)
+
+
+class _AsksForAttribute:
+    def __reduce__(self):
+        return getattr, (HistoryBuffer, '__init__')
+
+
+def test_malicious_pickle_is_refused(tmp_path: Path) -> None:
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': _RunsCode(marker)}, path)
+    with pytest.raises(CheckpointError, match='refusing to load .*evil.pth.*system'):
+        load_checkpoint_file(path)
+    with pytest.raises(CheckpointError, match='refusing'):
+        CheckpointLoader.load_checkpoint(str(path))
+    assert not marker.exists()
+
+
+def test_getattr_standin_refuses_other_lookups(tmp_path: Path) -> None:
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': _AsksForAttribute()}, path)
+    with pytest.raises(CheckpointError, match='refusing'):
+        load_checkpoint_file(path)
+    assert compat._checkpoint_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    with pytest.raises(pickle.UnpicklingError):
+        compat._checkpoint_getattr(os, 'system')
+
+
+def test_not_a_checkpoint_and_missing(tmp_path: Path) -> None:
+    junk = tmp_path / 'junk.pth'
+    junk.write_bytes(b'this is not a checkpoint' * 10)
+    with pytest.raises(CheckpointError, match='not a readable torch checkpoint'):
+        load_checkpoint_file(junk)
+    with pytest.raises(CheckpointError, match='checkpoint not found'):
+        load_checkpoint_file(tmp_path / 'missing.pth')

@@ -1,0 +1,120 @@
+"""tools/train.py and tools/test.py end to end on the sample data (tiny runs)."""
+from __future__ import annotations
+
+import json
+import re
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import SAMPLE_CONFIG, run_tool, sample_cfg_options
+
+
+def _one_line_error(result, *needles: str) -> None:
+    assert result.returncode != 0
+    err = result.stderr.strip()
+    assert 'Traceback' not in err, err
+    last = err.splitlines()[-1]
+    assert ': error: ' in last, err
+    for needle in needles:
+        assert needle in last, last
+
+
+@pytest.fixture(scope='module')
+def trained(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work_dir = tmp_path_factory.mktemp('train')
+    run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir,
+             '--cfg-options', *sample_cfg_options(sample_root, max_iters=10, interval=5))
+    return work_dir
+
+
+def test_train_writes_checkpoints(trained: Path) -> None:
+    assert (trained / 'iter_5.pth').is_file() and (trained / 'iter_10.pth').is_file()
+    assert Path((trained / 'last_checkpoint').read_text().strip()) == trained / 'iter_10.pth'
+    ckpt = torch.load(trained / 'iter_10.pth', weights_only=True)
+    assert ckpt['meta']['iter'] == 10
+    assert ckpt['meta']['dataset_meta']['classes'][0] == 'ground'
+
+
+def test_test_prints_table_and_writes_json(trained: Path, sample_root: Path,
+                                           tmp_path: Path) -> None:
+    metrics_file = tmp_path / 'metrics.json'
+    out_dir = tmp_path / 'pred'
+    result = run_tool('tools/test.py', SAMPLE_CONFIG, trained / 'iter_10.pth',
+                      '--work-dir', tmp_path, '--metrics-json', metrics_file,
+                      '--out', out_dir,
+                      '--cfg-options', *sample_cfg_options(sample_root))
+    log = result.stdout + result.stderr
+    assert 'per class results' in log
+    for name in ('ground', 'grass', 'water', 'brick', 'disc', 'box', 'triangle'):
+        assert re.search(rf'\|\s+{name}\s+\|\s+[\d.]+\s+\|', log), name
+    metrics = json.loads(metrics_file.read_text())['metrics']
+    assert set(metrics) >= {'aAcc', 'mIoU', 'mAcc'}
+    assert 0.0 <= metrics['mIoU'] <= 100.0 and metrics['aAcc'] > 0
+    assert len(list(out_dir.glob('*.png'))) == 6
+
+
+def test_resume_continues_from_checkpoint(trained: Path, sample_root: Path,
+                                          tmp_path: Path) -> None:
+    work_dir = tmp_path / 'resumed'
+    shutil.copytree(trained, work_dir)
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_10.pth'))
+    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir, '--resume',
+                      '--cfg-options', *sample_cfg_options(sample_root, max_iters=15, interval=5))
+    log = result.stdout + result.stderr
+    assert 'resumed epoch: 0, iter: 10' in log
+    assert 'Iter(train) [15/15]' in log and 'Iter(train) [ 5/15]' not in log
+    assert torch.load(work_dir / 'iter_15.pth', weights_only=True)['meta']['iter'] == 15
+
+
+def test_missing_data_root_is_one_line(tmp_path: Path) -> None:
+    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
+                      '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path}/nope',
+                      check=False)
+    _one_line_error(result, 'train data root not found', 'nope',
+                    'python tools/make_sample_data.py')
+
+
+def test_bad_config_key_is_one_line(sample_root: Path, tmp_path: Path) -> None:
+    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
+                      '--cfg-options', *sample_cfg_options(sample_root),
+                      'model.backbone.depthh=18', check=False)
+    _one_line_error(result, 'TypeError', "unexpected keyword argument 'depthh'")
+
+
+def test_missing_and_malicious_checkpoint_are_one_line(sample_root: Path,
+                                                       tmp_path: Path) -> None:
+    options = ['--cfg-options', *sample_cfg_options(sample_root)]
+    result = run_tool('tools/test.py', SAMPLE_CONFIG, tmp_path / 'missing.pth',
+                      '--work-dir', tmp_path, *options, check=False)
+    _one_line_error(result, 'checkpoint not found', 'missing.pth')
+
+    marker = tmp_path / 'pwned'
+    evil = tmp_path / 'evil.pth'
+
+    class Evil:
+        def __reduce__(self):
+            return os.system, (f'touch {marker}',)
+
+    torch.save({'state_dict': {}, 'payload': Evil()}, evil)
+    result = run_tool('tools/test.py', SAMPLE_CONFIG, evil, '--work-dir', tmp_path,
+                      *options, check=False)
+    _one_line_error(result, 'refusing to load', 'evil.pth', 'system')
+    assert not marker.exists()
+
+
+def test_distributed_launcher_on_cpu(sample_root: Path, tmp_path: Path) -> None:
+    """--launcher pytorch starts under torchrun with one gloo process on the CPU."""
+    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
+                      '--launcher', 'pytorch', '--cfg-options',
+                      *sample_cfg_options(sample_root, max_iters=4, interval=4),
+                      runner=(sys.executable, '-m', 'torch.distributed.run',
+                              '--nproc_per_node=1', '--master_port=29517'))
+    log = result.stdout + result.stderr
+    assert 'Distributed launcher: pytorch' in log or "'launcher': 'pytorch'" in log or \
+        'launcher: pytorch' in log, log[-2000:]
+    assert (tmp_path / 'iter_4.pth').is_file()
