@@ -212,7 +212,9 @@ def econv2d_(conv: nn.Conv2d, e: int, stride: int) -> nn.Conv2d:
         else:
             padding = tuple(d * (k - 1) // 2 for d, k in zip(conv.dilation, conv.kernel_size))
     conv.padding = tuple(p * e for p in padding)
-    conv.dilation = tuple(d * e for d in conv.dilation)
+    # a 1-tap axis has nothing to space out; a dilated 1x1 conv would only
+    # send oneDNN down a slower path
+    conv.dilation = tuple(d * e if k > 1 else d for d, k in zip(conv.dilation, conv.kernel_size))
     conv.stride = (stride, stride)
     # NOTE: nn.Conv2d caches the reversed padding for non-'zeros' modes only.
     conv._reversed_padding_repeated_twice = [p for p in reversed(conv.padding) for _ in range(2)]

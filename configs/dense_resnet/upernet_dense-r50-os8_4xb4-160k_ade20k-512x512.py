@@ -1,0 +1,9 @@
+_base_ = [
+    '../_base_/models/upernet_dense-r50.py', '../_base_/datasets/ade20k.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_160k.py'
+]
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    decode_head=dict(num_classes=150),
+    auxiliary_head=dict(num_classes=150))

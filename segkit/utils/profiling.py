@@ -1,0 +1,90 @@
+"""Timing and peak-memory measurement for benchmarks (CPU and CUDA)."""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+__all__ = ['peak_memory_in_subprocess', 'reset_peak_memory', 'peak_memory', 'time_call']
+
+
+def peak_memory_in_subprocess(argv: list[str]) -> dict:
+    """Runs ``python argv...`` so that its CPU peak-memory readings are exact.
+
+    glibc keeps freed blocks for reuse (and raises its mmap threshold as it
+    goes), so in a long benchmark the resident set stays high after one
+    variant and hides the next one's peak. With a fixed mmap threshold every
+    large tensor is unmapped when freed and the high-water mark of the
+    resident set is the real peak; but every allocation then costs a system
+    call, so timings are taken in the normal process and only the memory
+    readings in this one. The command must print a JSON object as its last
+    line; it is returned.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='131072')
+    result = subprocess.run([sys.executable, *argv], env=env, capture_output=True,
+                            text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _status_kb(field: str) -> int | None:
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_memory(device: str | torch.device = 'cpu') -> int:
+    """Starts a peak-memory window; returns the baseline in bytes.
+
+    On the CPU this resets the process's resident-set high-water mark
+    (Linux ``/proc/self/clear_refs``), so the peak covers everything the
+    process allocates, torch or not; on CUDA it resets torch's counters.
+    """
+    device = torch.device(device)
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        return torch.cuda.memory_allocated(device)
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+    except OSError:
+        pass
+    return (_status_kb('VmRSS') or 0) * 1024
+
+
+def peak_memory(device: str | torch.device = 'cpu') -> int:
+    """Peak bytes since :func:`reset_peak_memory` (resident set on the CPU)."""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        return torch.cuda.max_memory_allocated(device)
+    return (_status_kb('VmHWM') or 0) * 1024
+
+
+def time_call(fn: Callable[[], object], warmup: int = 1, repeats: int = 3,
+              device: str | torch.device = 'cpu') -> float:
+    """Median wall time of ``fn()`` in seconds, after ``warmup`` calls."""
+    device = torch.device(device)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
