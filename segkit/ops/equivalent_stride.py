@@ -36,7 +36,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['EAvgPool2d', 'EMaxPool2d', 'PhaseDecomposed', 'SampledGlobalPool',
+__all__ = ['EAvgPool2d', 'EMaxPool2d', 'PhaseDecomposed', 'SampledGlobalPool', 'phase_split',
+           'phase_merge',
            'econv2d_', 'DensifyError', 'DenseInfo', 'densify']
 
 
@@ -243,17 +244,35 @@ class PhaseDecomposed(nn.Module):
         self.layer, self.e = layer, int(e)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        e = self.e
-        if e == 1:
+        if self.e == 1:
             return self.layer(x)
-        n, c, h, w = x.shape
-        hp, wp = -(-h // e) * e, -(-w // e) * e
-        x = F.pad(x, (0, wp - w, 0, hp - h))
-        phases = F.pixel_unshuffle(x, e).view(n, c, e * e, hp // e, wp // e)
-        y = self.layer(phases.transpose(1, 2).reshape(n * e * e, c, hp // e, wp // e))
-        c2, h2, w2 = y.shape[1:]
-        y = y.view(n, e * e, c2, h2, w2).transpose(1, 2).reshape(n, c2 * e * e, h2, w2)
-        return F.pixel_shuffle(y, e)[..., :h - (hp // e - h2) * e, :w - (wp // e - w2) * e]
+        n, _, h, w = x.shape
+        return phase_merge(self.layer(phase_split(x, self.e)), self.e, n, h, w)
+
+
+def phase_split(x: torch.Tensor, e: int) -> torch.Tensor:
+    """(N, C, H, W) -> (N*e*e, C, ceil(H/e), ceil(W/e)): the phase sub-maps in the batch.
+
+    Phase (a, b) holds ``x[..., a::e, b::e]``, zero-padded at the end to the
+    common size; batch index ``n*e*e + a*e + b``.
+    """
+    n, c, h, w = x.shape
+    hp, wp = -(-h // e) * e, -(-w // e) * e
+    x = F.pad(x, (0, wp - w, 0, hp - h))
+    phases = F.pixel_unshuffle(x, e).view(n, c, e * e, hp // e, wp // e)
+    return phases.transpose(1, 2).reshape(n * e * e, c, hp // e, wp // e)
+
+
+def phase_merge(y: torch.Tensor, e: int, n: int, h: int, w: int) -> torch.Tensor:
+    """Inverse of :func:`phase_split` for a stride-1 layer's output.
+
+    A layer that shrinks its map by ``m`` per phase (a valid conv) shrinks the
+    dense map by ``m*e``; the result is cropped accordingly.
+    """
+    c, h2, w2 = y.shape[1:]
+    hp, wp = -(-h // e), -(-w // e)
+    y = y.view(n, e * e, c, h2, w2).transpose(1, 2).reshape(n, c * e * e, h2, w2)
+    return F.pixel_shuffle(y, e)[..., :h - (hp - h2) * e, :w - (wp - w2) * e]
 
 
 class SampledGlobalPool(nn.Module):

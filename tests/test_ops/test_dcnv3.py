@@ -1,0 +1,151 @@
+"""DCNv3 against the golden outputs of the original implementation, and the
+fast path against the reference path (values and gradients)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from segkit.ops import DCNv3, dcnv3_core, dcnv3_core_fast, dcnv3_core_reference
+
+GOLDEN = torch.load(Path(__file__).parents[1] / 'data' / 'dcnv3_reference.pt',
+                    weights_only=True)
+CORE = [c for c in GOLDEN['cases'] if c['kind'] == 'core']
+MODULE = [c for c in GOLDEN['cases'] if c['kind'] == 'module']
+
+
+def _core_args(case: dict) -> tuple:
+    k, s, p, d = case['kernel_size'], case['stride'], case['pad'], case['dilation']
+    return (case['input'], case['offset'], case['mask'], k, k, s, s, p, p, d, d,
+            case['group'], case['group_channels'], case['offset_scale'])
+
+
+def test_golden_file_has_every_kind_of_case() -> None:
+    assert len(CORE) >= 6 and len(MODULE) >= 2
+    assert {c['stride'] for c in CORE} >= {1, 2} and {c['dilation'] for c in CORE} >= {1, 2}
+    assert all(c['output'].dtype == torch.float64 for c in GOLDEN['cases'])
+
+
+@pytest.mark.parametrize('index', range(len(CORE)))
+def test_reference_path_reproduces_golden(index: int) -> None:
+    case = CORE[index]
+    out = dcnv3_core_reference(*_core_args(case))
+    torch.testing.assert_close(out, case['output'], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize('index', range(len(CORE)))
+def test_fast_path_reproduces_golden(index: int) -> None:
+    case = CORE[index]
+    out = dcnv3_core_fast(*_core_args(case))
+    torch.testing.assert_close(out, case['output'], rtol=0, atol=1e-10)
+    out32 = dcnv3_core_fast(*(a.float() if torch.is_tensor(a) else a for a in _core_args(case)))
+    torch.testing.assert_close(out32.double(), case['output'], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize('index', range(len(MODULE)))
+@pytest.mark.parametrize('impl', ['reference', 'fast'])
+def test_golden_state_dict_loads_and_reproduces(index: int, impl: str) -> None:
+    case = MODULE[index]
+    module = DCNv3(**case['config'], impl=impl).double()
+    result = module.load_state_dict(case['state_dict'], strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    with torch.no_grad():
+        out = module(case['input'])
+    torch.testing.assert_close(out, case['output'], rtol=0, atol=1e-10)
+
+
+def _random_case(stride: int = 1, dilation: int = 1, kernel: int = 3, group: int = 2,
+                 gc: int = 3, size: tuple[int, int] = (6, 7), scale: float = 1.0):
+    torch.manual_seed(stride * 10 + dilation + kernel)
+    h, w = size
+    pad = dilation * (kernel - 1) // 2
+    ho = (h + 2 * pad - (dilation * (kernel - 1) + 1)) // stride + 1
+    wo = (w + 2 * pad - (dilation * (kernel - 1) + 1)) // stride + 1
+    k = kernel * kernel
+    x = torch.randn(2, h, w, group * gc, dtype=torch.float64, requires_grad=True)
+    # offsets large enough to reach outside the image, never on integers
+    offset = (torch.rand(2, ho, wo, group * k * 2, dtype=torch.float64) * 5 - 2.5 + 0.013)
+    offset.requires_grad_(True)
+    mask = torch.softmax(torch.randn(2, ho, wo, group, k, dtype=torch.float64), -1)
+    mask = mask.reshape(2, ho, wo, group * k).requires_grad_(True)
+    args = (kernel, kernel, stride, stride, pad, pad, dilation, dilation, group, gc, scale)
+    return x, offset, mask, args
+
+
+@pytest.mark.parametrize('stride,dilation,kernel,scale', [(1, 1, 3, 1.0), (2, 1, 3, 0.5),
+                                                          (1, 2, 3, 2.0), (1, 1, 5, 1.0)])
+def test_fast_gradients_match_reference(stride: int, dilation: int, kernel: int,
+                                        scale: float) -> None:
+    x, offset, mask, args = _random_case(stride, dilation, kernel, scale=scale)
+    grads = []
+    for fn in (dcnv3_core_reference, dcnv3_core_fast):
+        out = fn(x, offset, mask, *args)
+        weights = torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)
+        grads.append(torch.autograd.grad((out * weights).sum(), (x, offset, mask)))
+    for ref, got in zip(*grads):
+        torch.testing.assert_close(got, ref, rtol=1e-9, atol=1e-10)
+
+
+def test_fast_gradcheck() -> None:
+    x, offset, mask, args = _random_case(size=(4, 5))
+    assert torch.autograd.gradcheck(lambda a, b, c: dcnv3_core_fast(a, b, c, *args),
+                                    (x, offset, mask), eps=1e-6, atol=1e-6)
+
+
+def test_zero_offsets_uniform_mask_is_a_box_filter() -> None:
+    """Hand computation: K points at the grid, each weighted 1/K."""
+    x = torch.randn(1, 5, 6, 4, dtype=torch.float64)
+    offset = torch.zeros(1, 5, 6, 2 * 9 * 2, dtype=torch.float64)
+    mask = torch.full((1, 5, 6, 2 * 9), 1 / 9, dtype=torch.float64)
+    out = dcnv3_core(x, offset, mask, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0)
+    padded = torch.nn.functional.pad(x.permute(0, 3, 1, 2), (1, 1, 1, 1))
+    box = torch.nn.functional.avg_pool2d(padded, 3, 1).permute(0, 2, 3, 1)
+    torch.testing.assert_close(out, box)
+
+
+def test_point_order_and_offset_layout() -> None:
+    """Point p = i*kernel_h + j with i along x: moving point 1 by dx=+1 moves it
+    from (x-1, y) to (x, y) (p=1 is i=0, j=1: x offset -1, y offset 0)."""
+    x = torch.arange(30, dtype=torch.float64).view(1, 5, 6, 1)
+    offset = torch.zeros(1, 5, 6, 18, dtype=torch.float64)
+    mask = torch.zeros(1, 5, 6, 9, dtype=torch.float64)
+    mask[..., 1] = 1.0
+    out = dcnv3_core(x, offset, mask, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1.0)
+    assert out[0, 2, 3, 0].item() == x[0, 2, 2, 0].item()  # (y=2, x=3-1)
+    offset[..., 2] = 1.0  # point 1, dx
+    out = dcnv3_core(x, offset, mask, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1.0)
+    assert out[0, 2, 3, 0].item() == x[0, 2, 3, 0].item()
+
+
+def test_module_bad_arguments_and_gradients() -> None:
+    with pytest.raises(ValueError, match='divisible by group'):
+        DCNv3(10, group=4)
+    with pytest.raises(ValueError, match='impl must be'):
+        dcnv3_core(*_random_case()[:3], *_random_case()[3], impl='cuda-magic')
+    with pytest.raises(ValueError, match='offset must be'):
+        x, offset, mask, args = _random_case()
+        dcnv3_core(x, offset[:, :-1], mask, *args)
+    module = DCNv3(16, group=4)
+    with torch.no_grad():  # leave the zero init so offsets and mask get gradients
+        module.offset.weight.normal_(0, 0.1)
+        module.mask.weight.normal_(0, 0.1)
+    out = module(torch.randn(2, 9, 10, 16))
+    assert out.shape == (2, 9, 10, 16) and torch.isfinite(out).all()
+    out.square().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in module.parameters())
+
+
+@pytest.mark.parametrize('e', [2, 4])
+def test_equivalent_stride_is_exact(e: int) -> None:
+    torch.manual_seed(e)
+    module = DCNv3(8, group=2, center_feature_scale=True).double().eval()
+    for p in module.parameters():
+        p.data.normal_(0, 0.3)
+    dense = torch.randn(1, 21, 18, 8, dtype=torch.float64)
+    with torch.no_grad():
+        ref = module(dense[:, ::e, ::e])
+        module.set_equivalent_stride(e)
+        out = module(dense)
+    assert out.shape == dense.shape
+    torch.testing.assert_close(out[:, ::e, ::e], ref, rtol=1e-10, atol=1e-10)
