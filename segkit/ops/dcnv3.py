@@ -21,9 +21,11 @@ Two implementations compute the same function:
   sampled tensor for backward.
 * ``'fast'``: the mask is folded into the four bilinear corner weights and
   the weighted gather-sum is one ``embedding_bag`` (mode 'sum',
-  per-sample weights), whose backward recomputes what it needs instead of
-  keeping sampled values: no (N*G, C', H*W, K) tensor exists at any point.
-  It runs wherever ``embedding_bag`` does (CPU and CUDA).
+  per-sample weights) over the channels-last value table: no (N*G, C',
+  H*W, K) sampled tensor is built. It runs wherever ``embedding_bag`` does
+  (CPU and CUDA) and is the inference path; its autograd backward is
+  correct (tested against the reference) but slower than grid_sample's on
+  the CPU, so ``'auto'`` trains with the reference path.
 """
 from __future__ import annotations
 
@@ -173,8 +175,10 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
         group, group_channels: Groups and channels per group.
         offset_scale: Scales the offsets and, as in the original, the
             dilation grid too.
-        impl: ``'fast'``, ``'reference'`` or ``'auto'`` (the fast one, unless
-            the environment variable ``SEGKIT_DCNV3_IMPL`` names another).
+        impl: ``'fast'``, ``'reference'`` or ``'auto'``: the fast path for
+            inference, the reference path when gradients are needed (faster
+            to train on the CPU); the environment variable
+            ``SEGKIT_DCNV3_IMPL`` can force either.
 
     Returns:
         (N, H_out, W_out, group * group_channels).
@@ -186,7 +190,14 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
         torch.Size([1, 8, 8, 16])
     """
     if impl == 'auto':
-        impl = os.environ.get('SEGKIT_DCNV3_IMPL', 'fast')  # type: ignore[assignment]
+        impl = os.environ.get('SEGKIT_DCNV3_IMPL', 'auto')  # type: ignore[assignment]
+    if impl == 'auto':
+        # NOTE: measured on CPU (benchmarks/dcnv3.py): the gather-sum is faster
+        # and leaner for inference, but autograd through it is slower than
+        # grid_sample's fused backward, so training takes the reference path.
+        needs_grad = torch.is_grad_enabled() and any(
+            t.requires_grad for t in (input, offset, mask))
+        impl = 'reference' if needs_grad else 'fast'
     if impl == 'fast':
         fn = dcnv3_core_fast
     elif impl == 'reference':

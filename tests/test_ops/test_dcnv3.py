@@ -149,3 +149,19 @@ def test_equivalent_stride_is_exact(e: int) -> None:
         out = module(dense)
     assert out.shape == dense.shape
     torch.testing.assert_close(out[:, ::e, ::e], ref, rtol=1e-10, atol=1e-10)
+
+
+def test_auto_picks_fast_for_inference_and_reference_for_training(monkeypatch) -> None:
+    import segkit.ops.dcnv3 as mod
+
+    calls = []
+    for name in ('dcnv3_core_fast', 'dcnv3_core_reference'):
+        original = getattr(mod, name)
+        monkeypatch.setattr(mod, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    x, offset, mask, args = _random_case()
+    with torch.no_grad():
+        dcnv3_core(x, offset, mask, *args)
+    dcnv3_core(x, offset, mask, *args)
+    monkeypatch.setenv('SEGKIT_DCNV3_IMPL', 'fast')
+    dcnv3_core(x, offset, mask, *args)
+    assert calls == ['dcnv3_core_fast', 'dcnv3_core_reference', 'dcnv3_core_fast']

@@ -118,3 +118,17 @@ def test_distributed_launcher_on_cpu(sample_root: Path, tmp_path: Path) -> None:
     assert 'Distributed launcher: pytorch' in log or "'launcher': 'pytorch'" in log or \
         'launcher: pytorch' in log, log[-2000:]
     assert (tmp_path / 'iter_4.pth').is_file()
+
+
+@pytest.mark.parametrize('config', ['upernet_internimage-atto_sample-128x128.py',
+                                    'fcn_dense-r18_sample-128x128.py'])
+def test_other_sample_models_train(config: str, sample_root: Path, tmp_path: Path) -> None:
+    """A tiny InternImage (DCNv3) and a densified ResNet train on the sample data."""
+    result = run_tool('tools/train.py', SAMPLE_CONFIG.parent / config, '--work-dir', tmp_path,
+                      '--cfg-options', *sample_cfg_options(sample_root, max_iters=10,
+                                                           interval=10))
+    log = result.stdout + result.stderr
+    losses = [float(v) for v in re.findall(r'Iter\(train\) \[\s*\d+/10\].*? loss: ([\d.]+)', log)]
+    assert len(losses) == 2 and all(v == v and v < 10 for v in losses)
+    assert re.search(r'mIoU: [\d.]+', log)
+    assert (tmp_path / 'iter_10.pth').is_file()

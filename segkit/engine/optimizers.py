@@ -1,0 +1,53 @@
+"""Layer-wise learning-rate decay for InternImage backbones.
+
+Clark et al., "ELECTRA", ICLR 2020 (layer-wise decay); applied to InternImage
+segmentation in Wang et al., arXiv 2211.05778.
+"""
+from __future__ import annotations
+
+import re
+
+import torch.nn as nn
+from mmengine.optim import DefaultOptimWrapperConstructor
+from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+__all__ = ['InternImageLayerDecayOptimizerConstructor', 'internimage_layer_id']
+
+
+def internimage_layer_id(name: str, depths: list[int]) -> int:
+    """Depth index of a parameter: 0 for the stem, 1.. for blocks in order, and
+    ``sum(depths) + 1`` for everything after the backbone (heads)."""
+    if name.startswith('backbone.patch_embed'):
+        return 0
+    match = re.match(r'backbone\.levels\.(\d+)\.blocks\.(\d+)\.', name)
+    if match:
+        stage, block = int(match.group(1)), int(match.group(2))
+        return sum(depths[:stage]) + block + 1
+    match = re.match(r'backbone\.levels\.(\d+)\.', name)  # a stage's norm / downsample
+    if match:
+        return sum(depths[:int(match.group(1)) + 1])
+    return sum(depths) + 1
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class InternImageLayerDecayOptimizerConstructor(DefaultOptimWrapperConstructor):
+    """Scales each parameter's lr by ``decay ** (num_layers - 1 - layer_id)``
+    and gives norms, biases and layer scales no weight decay.
+
+    ``paramwise_cfg``: ``depths`` (the backbone's) and ``layer_decay_rate``.
+    """
+
+    def add_params(self, params: list[dict], module: nn.Module, **kwargs) -> None:
+        depths = list(self.paramwise_cfg['depths'])
+        decay = float(self.paramwise_cfg.get('layer_decay_rate', 1.0))
+        num_layers = sum(depths) + 2
+        for name, param in module.named_parameters():
+            if not param.requires_grad:
+                continue
+            no_decay = param.ndim == 1 or name.endswith('.bias') or 'gamma' in name
+            layer_id = internimage_layer_id(name, depths)
+            params.append({
+                'params': [param],
+                'lr': self.base_lr * decay ** (num_layers - 1 - layer_id),
+                'weight_decay': 0.0 if no_decay else self.base_wd,
+            })

@@ -1,0 +1,295 @@
+"""InternImage backbone (DCNv3 blocks) for mmseg.
+
+Wang et al., "InternImage: Exploring Large-Scale Vision Foundation Models with
+Deformable Convolutions", CVPR 2023, arXiv 2211.05778.
+
+Module names follow the original implementation (``patch_embed``,
+``levels.i.blocks.j.dcn``...), so official checkpoints load through
+:func:`convert_internimage`, which only unwraps and drops the classifier.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+from segkit.ops.dcnv3 import DCNv3
+from segkit.ops.equivalent_stride import econv2d_
+
+__all__ = ['InternImage', 'convert_internimage']
+
+
+class _Permute(nn.Module):
+    def __init__(self, *dims: int) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+
+
+def _ln(channels: int, fmt_in: str = 'channels_last',
+        fmt_out: str = 'channels_last') -> nn.Sequential:
+    """LayerNorm over channels with the original's Sequential layout (LN at
+    index 0, or 1 after a permute), so parameter names match."""
+    layers: list[nn.Module] = []
+    if fmt_in == 'channels_first':
+        layers.append(_Permute(0, 2, 3, 1))
+    layers.append(nn.LayerNorm(channels, eps=1e-6))
+    if fmt_out == 'channels_first':
+        layers.append(_Permute(0, 3, 1, 2))
+    return nn.Sequential(*layers)
+
+
+class _DropPath(nn.Module):
+    """Stochastic depth per sample (Huang et al., arXiv 1603.09382)."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(1 - self.p)
+        return x * keep / (1 - self.p)
+
+
+class StemLayer(nn.Module):
+    """conv3x3/s2 -> LN -> GELU -> conv3x3/s2 -> LN; NCHW in, NHWC out."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels // 2, 3, 2, 1)
+        self.norm1 = _ln(out_channels // 2, 'channels_first', 'channels_first')
+        self.act = nn.GELU()
+        self.conv2 = nn.Conv2d(out_channels // 2, out_channels, 3, 2, 1)
+        self.norm2 = _ln(out_channels, 'channels_first', 'channels_last')
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm2(self.conv2(self.act(self.norm1(self.conv1(x)))))
+
+
+class DownsampleLayer(nn.Module):
+    """conv3x3/s2 (no bias) -> LN; NHWC in and out."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 2 * channels, 3, 2, 1, bias=False)
+        self.norm = _ln(2 * channels, 'channels_first', 'channels_last')
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.conv(x.permute(0, 3, 1, 2)))
+
+
+class MLPLayer(nn.Module):
+    def __init__(self, channels: int, hidden: int, drop: float = 0.0) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(channels, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, channels)
+        self.drop = nn.Dropout(drop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+
+
+class InternImageLayer(nn.Module):
+    """DCNv3 + MLP, pre-norm (T) or post-norm (S, B), with layer scale."""
+
+    def __init__(self, channels: int, group: int, mlp_ratio: float, drop_path: float,
+                 layer_scale: float | None, offset_scale: float, post_norm: bool,
+                 dw_kernel_size: int | None, center_feature_scale: bool) -> None:
+        super().__init__()
+        self.post_norm = post_norm
+        self.norm1 = _ln(channels)
+        self.dcn = DCNv3(channels, kernel_size=3, dw_kernel_size=dw_kernel_size, stride=1,
+                         pad=1, dilation=1, group=group, offset_scale=offset_scale,
+                         center_feature_scale=center_feature_scale)
+        self.drop_path = _DropPath(drop_path)
+        self.norm2 = _ln(channels)
+        self.mlp = MLPLayer(channels, int(channels * mlp_ratio))
+        self.layer_scale = layer_scale is not None
+        if self.layer_scale:
+            self.gamma1 = nn.Parameter(layer_scale * torch.ones(channels))
+            self.gamma2 = nn.Parameter(layer_scale * torch.ones(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g1 = self.gamma1 if self.layer_scale else 1.0
+        g2 = self.gamma2 if self.layer_scale else 1.0
+        if self.post_norm:
+            x = x + self.drop_path(g1 * self.norm1(self.dcn(x)))
+            return x + self.drop_path(g2 * self.norm2(self.mlp(x)))
+        x = x + self.drop_path(g1 * self.dcn(self.norm1(x)))
+        return x + self.drop_path(g2 * self.mlp(self.norm2(x)))
+
+
+class InternImageBlock(nn.Module):
+    """One stage: layers, a final LN (pre-norm models), then downsampling."""
+
+    def __init__(self, channels: int, depth: int, group: int, downsample: bool,
+                 drop_path: Sequence[float], post_norm: bool, center_feature_scale: bool,
+                 **layer_kwargs: Any) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            InternImageLayer(channels, group, drop_path=drop_path[i], post_norm=post_norm,
+                             center_feature_scale=center_feature_scale, **layer_kwargs)
+            for i in range(depth))
+        self.norm = _ln(channels) if not post_norm or center_feature_scale else None
+        self.downsample = DownsampleLayer(channels) if downsample else None
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        for block in self.blocks:
+            x = block(x)
+        if self.norm is not None:
+            x = self.norm(x)
+        out = x
+        if self.downsample is not None:
+            x = self.downsample(x)
+        return x, out
+
+
+@MODELS.register_module()
+class InternImage(BaseModule):
+    """InternImage: a hierarchical backbone of DCNv3 blocks.
+
+    Outputs a tuple of NCHW maps selected by ``out_indices``: channels
+    ``C, 2C, 4C, 8C`` at strides ``4, 8, 16, 32`` (with ``output_stride``
+    8 or 16 the later maps stay at that stride and are the exact dense
+    versions: downsampling convs become eConvs, DCNv3 layers run on phases).
+
+    Args:
+        arch: ``'tiny'``, ``'small'``, ``'base'`` or a dict with ``channels``,
+            ``depths``, ``groups``, ``layer_scale``, ``post_norm``.
+        in_channels: Image channels.
+        mlp_ratio: MLP hidden size / channels.
+        drop_path_rate: Stochastic depth at the last layer (linear ramp).
+        offset_scale: DCNv3 offset scale.
+        dw_kernel_size: DCNv3's depthwise kernel (default: 3).
+        center_feature_scale: DCNv3's centre feature scaling.
+        out_indices: Which stages to return.
+        output_stride: 32 (plain), 16 or 8 (equivalent stride).
+        init_cfg: e.g. ``dict(type='Pretrained', checkpoint=...)``; official
+            InternImage checkpoints load (see :func:`convert_internimage`).
+
+    Example:
+        >>> net = InternImage(dict(channels=16, depths=[1, 1, 1, 1], groups=[1, 2, 4, 8]))
+        >>> [o.shape[1:] for o in net(torch.randn(1, 3, 64, 64))]
+        [torch.Size([16, 16, 16]), torch.Size([32, 8, 8]), torch.Size([64, 4, 4]), torch.Size([128, 2, 2])]
+    """
+
+    arch_settings = {
+        'tiny': dict(channels=64, depths=[4, 4, 18, 4], groups=[4, 8, 16, 32],
+                     layer_scale=1.0, post_norm=False),
+        'small': dict(channels=80, depths=[4, 4, 21, 4], groups=[5, 10, 20, 40],
+                      layer_scale=1e-5, post_norm=True),
+        'base': dict(channels=112, depths=[4, 4, 21, 4], groups=[7, 14, 28, 56],
+                     layer_scale=1e-5, post_norm=True),
+    }
+
+    def __init__(self, arch: str | dict = 'tiny', in_channels: int = 3,
+                 mlp_ratio: float = 4.0, drop_path_rate: float = 0.2,
+                 offset_scale: float = 1.0, dw_kernel_size: int | None = None,
+                 center_feature_scale: bool = False,
+                 out_indices: Sequence[int] = (0, 1, 2, 3), output_stride: int = 32,
+                 init_cfg: dict | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch not in self.arch_settings:
+                raise ValueError(f'arch must be one of {sorted(self.arch_settings)} or a dict, '
+                                 f'got {arch!r}')
+            arch = self.arch_settings[arch]
+        required = {'channels', 'depths', 'groups'}
+        if not required <= set(arch):
+            raise ValueError(f'arch dict needs {sorted(required)}, got {sorted(arch)}')
+        if output_stride not in (4, 8, 16, 32):
+            raise ValueError(f'output_stride must be 4, 8, 16 or 32, got {output_stride}')
+        if any(i not in range(4) for i in out_indices):
+            raise ValueError(f'out_indices must be in 0..3, got {out_indices}')
+        channels, depths, groups = arch['channels'], arch['depths'], arch['groups']
+        self.out_indices, self.output_stride = tuple(out_indices), output_stride
+        self.channels = [channels * 2 ** i for i in range(4)]
+        self.patch_embed = StemLayer(in_channels, channels)
+        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.levels = nn.ModuleList()
+        for i in range(4):
+            self.levels.append(InternImageBlock(
+                self.channels[i], depths[i], groups[i], downsample=i < 3,
+                drop_path=rates[sum(depths[:i]):sum(depths[:i + 1])],
+                post_norm=arch.get('post_norm', False), mlp_ratio=mlp_ratio,
+                layer_scale=arch.get('layer_scale'), offset_scale=offset_scale,
+                dw_kernel_size=dw_kernel_size, center_feature_scale=center_feature_scale))
+        self._apply_output_stride()
+
+    def _apply_output_stride(self) -> None:
+        # stage i runs at stride 4 * 2**i; beyond output_stride its maps stay
+        # dense and its layers see an equivalent stride
+        for i, level in enumerate(self.levels):
+            e = max(1, 4 * 2 ** i // self.output_stride)
+            for block in level.blocks:
+                block.dcn.set_equivalent_stride(e)
+            if level.downsample is not None and 4 * 2 ** (i + 1) > self.output_stride:
+                econv2d_(level.downsample.conv, e, 1)
+
+    def init_weights(self) -> None:
+        if self.init_cfg is None or self.init_cfg.get('type') != 'Pretrained':
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.trunc_normal_(m.weight, std=0.02)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
+                elif isinstance(m, nn.LayerNorm):
+                    nn.init.ones_(m.weight)
+                    nn.init.zeros_(m.bias)
+            for m in self.modules():
+                if isinstance(m, DCNv3):
+                    m.reset_parameters()
+            return
+        from mmengine.runner.checkpoint import CheckpointLoader
+
+        checkpoint = CheckpointLoader.load_checkpoint(self.init_cfg['checkpoint'],
+                                                      map_location='cpu')
+        state = convert_internimage(checkpoint)
+        result = self.load_state_dict(state, strict=False)
+        if result.missing_keys:
+            raise KeyError(f'{self.init_cfg["checkpoint"]} is not an InternImage checkpoint '
+                           f'for this architecture: missing {result.missing_keys[:5]}'
+                           f'{" ..." if len(result.missing_keys) > 5 else ""}')
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x = self.patch_embed(x)
+        outs = []
+        for i, level in enumerate(self.levels):
+            x, out = level(x)
+            if i in self.out_indices:
+                outs.append(out.permute(0, 3, 1, 2).contiguous())
+        return tuple(outs)
+
+
+def convert_internimage(checkpoint: dict) -> dict:
+    """Official InternImage checkpoint -> state dict of :class:`InternImage`.
+
+    Accepts an ImageNet checkpoint (``{'model': ...}``, classifier included)
+    or a segmentation one (``{'state_dict': ...}`` with ``backbone.``
+    prefixes). Names are the original's, so the conversion unwraps, strips
+    ``backbone.`` and drops the classification head (``conv_head``, ``head``,
+    ``avgpool``) and anything outside the backbone (decode heads).
+    """
+    state = checkpoint
+    for key in ('state_dict', 'model', 'module'):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+            state = state[key]
+    has_backbone = any(k.startswith('backbone.') for k in state)
+    out = {}
+    for key, value in state.items():
+        if has_backbone:
+            if not key.startswith('backbone.'):
+                continue
+            key = key[len('backbone.'):]
+        if key.split('.')[0] in ('conv_head', 'head', 'avgpool', 'fc_norm', 'clip_projector'):
+            continue
+        out[key] = value
+    return out

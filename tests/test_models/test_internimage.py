@@ -1,0 +1,151 @@
+"""InternImage: structure, sizes, output stride, official-checkpoint loading."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from segkit.models import InternImage, convert_internimage
+
+TINY = dict(channels=16, depths=[1, 1, 2, 1], groups=[2, 2, 4, 8], layer_scale=1.0,
+            post_norm=False)
+
+
+def _randomise(net: InternImage) -> InternImage:
+    """Non-zero offsets and masks, so DCNv3 really deforms."""
+    torch.manual_seed(0)
+    for name, p in net.named_parameters():
+        if '.offset.' in name or '.mask.' in name:
+            p.data.normal_(0, 0.2)
+    return net.eval()
+
+
+@pytest.mark.parametrize('arch,expected', [('tiny', 29.9e6), ('small', 50.1e6),
+                                           ('base', 97.5e6)])
+def test_published_parameter_counts(arch: str, expected: float) -> None:
+    """InternImage-T/S/B: 30M / 50M / 97M with the ImageNet classifier (paper)."""
+    net = InternImage(arch)
+    c = net.channels[-1]
+    classifier = c * int(c * 1.5) + 2 * int(c * 1.5) + int(c * 1.5) * 1000 + 1000
+    total = sum(p.numel() for p in net.parameters()) + classifier
+    assert abs(total - expected) < 0.05e6
+
+
+def test_upernet_internimage_t_has_59m_parameters() -> None:
+    from mmseg.registry import MODELS
+
+    model = MODELS.build(dict(
+        type='EncoderDecoder', backbone=dict(type='InternImage', arch='tiny'),
+        decode_head=dict(type='UPerHead', in_channels=[64, 128, 256, 512],
+                         in_index=[0, 1, 2, 3], channels=512, num_classes=150,
+                         norm_cfg=dict(type='BN')),
+        auxiliary_head=dict(type='FCNHead', in_channels=256, in_index=2, channels=256,
+                            num_convs=1, concat_input=False, num_classes=150,
+                            norm_cfg=dict(type='BN'))))
+    assert abs(sum(p.numel() for p in model.parameters()) - 59e6) < 0.5e6
+
+
+@pytest.mark.parametrize('post_norm', [False, True])
+def test_shapes_gradients_and_no_nan(post_norm: bool) -> None:
+    net = InternImage(dict(TINY, post_norm=post_norm, layer_scale=1e-5 if post_norm else None),
+                      drop_path_rate=0.1, out_indices=(0, 1, 2, 3))
+    net.init_weights()
+    net.train()
+    outs = net(torch.randn(2, 3, 64, 48))
+    assert [tuple(o.shape) for o in outs] == [(2, 16, 16, 12), (2, 32, 8, 6), (2, 64, 4, 3),
+                                              (2, 128, 2, 2)]
+    sum(o.square().mean() for o in outs).backward()
+    for name, p in net.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+@pytest.mark.parametrize('output_stride', [16, 8])
+def test_output_stride_is_exact(output_stride: int) -> None:
+    plain = _randomise(InternImage(TINY))
+    dense = InternImage(TINY, output_stride=output_stride)
+    dense.load_state_dict(plain.state_dict())
+    dense.eval()
+    x = torch.randn(1, 3, 70, 64)
+    with torch.no_grad():
+        refs, outs = plain(x), dense(x)
+    for i, (ref, out) in enumerate(zip(refs, outs)):
+        e = max(1, 4 * 2 ** i // output_stride)
+        assert out.shape[-1] >= ref.shape[-1] * e - e
+        torch.testing.assert_close(out[..., ::e, ::e], ref, rtol=1e-4, atol=1e-4)
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match='arch must be one of'):
+        InternImage('huge')
+    with pytest.raises(ValueError, match='arch dict needs'):
+        InternImage(dict(channels=16))
+    with pytest.raises(ValueError, match='output_stride must be'):
+        InternImage(TINY, output_stride=12)
+    with pytest.raises(ValueError, match='out_indices'):
+        InternImage(TINY, out_indices=(4,))
+
+
+def test_official_checkpoints_convert_and_load(tmp_path) -> None:
+    source = _randomise(InternImage(TINY))
+    state = source.state_dict()
+    # ImageNet layout: {'model': ...} with the classifier
+    imagenet = {'model': {**state, 'conv_head.0.weight': torch.zeros(1),
+                          'head.weight': torch.zeros(1), 'head.bias': torch.zeros(1)}}
+    # segmentation layout: {'state_dict': ...} with prefixes and heads
+    seg = {'state_dict': {**{f'backbone.{k}': v for k, v in state.items()},
+                          'decode_head.conv_seg.weight': torch.zeros(1)}}
+    for checkpoint in (imagenet, seg):
+        converted = convert_internimage(checkpoint)
+        assert converted.keys() == state.keys()
+        path = tmp_path / 'ckpt.pth'
+        torch.save(checkpoint, path)
+        net = InternImage(TINY, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+        net.init_weights()
+        for key, value in state.items():
+            torch.testing.assert_close(net.state_dict()[key], value)
+    wrong = InternImage(dict(TINY, depths=[2, 1, 2, 1]),
+                        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(KeyError, match='not an InternImage checkpoint for this architecture'):
+        wrong.init_weights()
+
+
+def test_convert_tool(tmp_path) -> None:
+    from tests.conftest import run_tool
+
+    source = InternImage(TINY)
+    src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
+    torch.save({'model': {**source.state_dict(), 'head.weight': torch.zeros(2)}}, src)
+    result = run_tool('tools/convert_internimage.py', src, dst)
+    assert 'wrote' in result.stdout
+    state = torch.load(dst, weights_only=True)['state_dict']
+    assert state.keys() == source.state_dict().keys()
+    torch.save({'model': {'conv.weight': torch.zeros(1)}}, src)
+    bad = run_tool('tools/convert_internimage.py', src, dst, check=False)
+    assert bad.returncode == 1 and 'holds no InternImage backbone weights' in bad.stderr
+
+
+def test_layer_decay_optimizer() -> None:
+    from mmengine.optim import build_optim_wrapper
+    from mmseg.registry import MODELS
+
+    from segkit.engine import internimage_layer_id
+
+    depths = [1, 1, 2, 1]
+    assert internimage_layer_id('backbone.patch_embed.conv1.weight', depths) == 0
+    assert internimage_layer_id('backbone.levels.2.blocks.1.dcn.offset.weight', depths) == 4
+    assert internimage_layer_id('backbone.levels.2.downsample.conv.weight', depths) == 4
+    assert internimage_layer_id('decode_head.conv_seg.weight', depths) == 6
+    model = MODELS.build(dict(
+        type='EncoderDecoder', backbone=dict(type='InternImage', arch=TINY),
+        decode_head=dict(type='FCNHead', in_channels=128, in_index=3, channels=8,
+                         num_classes=3)))
+    wrapper = build_optim_wrapper(model, dict(
+        type='OptimWrapper', optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.05),
+        constructor='InternImageLayerDecayOptimizerConstructor',
+        paramwise_cfg=dict(depths=depths, layer_decay_rate=0.5)))
+    groups = {id(g['params'][0]): g for g in wrapper.optimizer.param_groups}
+    named = dict(model.named_parameters())
+    stem = groups[id(named['backbone.patch_embed.conv1.weight'])]
+    head = groups[id(named['decode_head.conv_seg.weight'])]
+    gamma = groups[id(named['backbone.levels.0.blocks.0.gamma1'])]
+    assert stem['lr'] == pytest.approx(0.5 ** 6) and head['lr'] == pytest.approx(1.0)
+    assert stem['weight_decay'] == 0.05 and gamma['weight_decay'] == 0.0
