@@ -129,6 +129,6 @@ def test_other_sample_models_train(config: str, sample_root: Path, tmp_path: Pat
                                                            interval=10))
     log = result.stdout + result.stderr
     losses = [float(v) for v in re.findall(r'Iter\(train\) \[\s*\d+/10\].*? loss: ([\d.]+)', log)]
-    assert len(losses) == 2 and all(v == v and v < 10 for v in losses)
+    assert len(losses) >= 2 and all(v == v and v < 10 for v in losses)  # finite
     assert re.search(r'mIoU: [\d.]+', log)
     assert (tmp_path / 'iter_10.pth').is_file()
