@@ -1,0 +1,174 @@
+"""DCLS: dilated convolution with learnable spacings.
+
+Khalfaoui-Hassani, Pellegrini, Masquelier, "Dilated convolution with learnable
+spacings", ICLR 2023, arXiv 2112.03740; Gaussian interpolation:
+"Dilated Convolution with Learnable Spacings: beyond bilinear interpolation",
+arXiv 2306.00817.
+
+Each of the ``kernel_count`` elements of a kernel has a weight and a
+learnable position ``P`` inside a dilated kernel of size
+``dilated_kernel_size``; the element is spread onto the integer grid by an
+interpolation (bilinear or Gaussian), and the resulting dense kernel is
+applied by a plain ``conv2d``.
+
+Conventions (those of the reference ``dcls`` package, so its checkpoints
+load): ``P[0]`` is the x (column) position and ``P[1]`` the y (row) position,
+both centred (grid coordinate = P + size // 2). The reference offsets and
+clamps ``P[0]`` with the *height* and ``P[1]`` with the width, which only
+matters for non-square kernels; here each axis uses its own size.
+
+Every interpolation used is separable (a product of an x factor and a y
+factor), so the dense kernel is built as one batched product
+``sum_k w_k * gy_k[r] * gx_k[c]`` over small (…, K, size) factors instead of
+a (rows, cols, 2, out, in, K) grid.
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ['Dcls2d', 'construct_kernel']
+
+Version = Literal['gauss', 'v1', 'v0']
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def construct_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | None,
+                     dilated_kernel_size: tuple[int, int], version: Version,
+                     idx_h: torch.Tensor | None = None,
+                     idx_w: torch.Tensor | None = None) -> torch.Tensor:
+    """Builds the dense (out, in/groups, size_h, size_w) kernel of a DCLS layer.
+
+    Args:
+        weight: (out, in/groups, K) element weights.
+        P: (2, out, in/groups, K) centred positions, (x, y).
+        SIG: (2, out, in/groups, K) Gaussian widths (sigma = |SIG| + 0.27), or
+            None for the bilinear versions.
+        dilated_kernel_size: (size_h, size_w).
+        version: ``'gauss'``, ``'v1'`` (bilinear, normalised) or ``'v0'``
+            (bilinear, not normalised).
+        idx_h, idx_w: ``arange(size_h)`` and ``arange(size_w)`` (buffers).
+    """
+    size_h, size_w = dilated_kernel_size
+    if idx_h is None:
+        idx_h = torch.arange(size_h, device=weight.device, dtype=weight.dtype)
+    if idx_w is None:
+        idx_w = torch.arange(size_w, device=weight.device, dtype=weight.dtype)
+    px = (P[0] + size_w // 2).unsqueeze(-1)  # (out, in, K, 1)
+    py = (P[1] + size_h // 2).unsqueeze(-1)
+    dx, dy = idx_w.to(weight.dtype) - px, idx_h.to(weight.dtype) - py  # (out, in, K, size)
+    if version == 'gauss':
+        if SIG is None:
+            raise ValueError("version 'gauss' needs SIG")
+        gx = torch.exp(-0.5 * (dx / (SIG[0].abs() + 0.27).unsqueeze(-1)) ** 2)
+        gy = torch.exp(-0.5 * (dy / (SIG[1].abs() + 0.27).unsqueeze(-1)) ** 2)
+    elif version in ('v1', 'v0'):
+        gx, gy = (1 - dx.abs()).relu(), (1 - dy.abs()).relu()
+    else:
+        raise ValueError(f"version must be 'gauss', 'v1' or 'v0', got {version!r}")
+    scale = weight
+    if version != 'v0':
+        # NOTE: normalised over the whole grid; separable, so the grid sum is
+        # the product of the two 1D sums (+1e-7 as in the reference)
+        scale = weight / (gx.sum(-1) * gy.sum(-1) + 1e-7)
+    return torch.einsum('oikr,oikc->oirc', gy * scale.unsqueeze(-1), gx)
+
+
+class Dcls2d(nn.Module):
+    """2D convolution whose kernel elements have learnable positions.
+
+    Args:
+        in_channels: Input channels.
+        out_channels: Output channels.
+        kernel_count: Elements per kernel (K).
+        dilated_kernel_size: Size (h, w) of the grid the elements live on.
+        stride, padding, dilation, groups, bias: As for ``nn.Conv2d``; the
+            dilation spaces the dense kernel's taps (equivalent stride).
+        version: ``'gauss'`` (default), ``'v1'`` or ``'v0'``.
+
+    Example:
+        >>> m = Dcls2d(8, 8, kernel_count=5, dilated_kernel_size=7, padding=3, groups=8)
+        >>> m(torch.randn(2, 8, 20, 20)).shape
+        torch.Size([2, 8, 20, 20])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_count: int,
+                 dilated_kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
+                 padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1,
+                 groups: int = 1, bias: bool = True, version: Version = 'gauss') -> None:
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f'in_channels ({in_channels}) and out_channels ({out_channels}) '
+                             f'must be divisible by groups ({groups})')
+        if version not in ('gauss', 'v1', 'v0'):
+            raise ValueError(f"version must be 'gauss', 'v1' or 'v0', got {version!r}")
+        if kernel_count < 1:
+            raise ValueError(f'kernel_count must be >= 1, got {kernel_count}')
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_count, self.version, self.groups = kernel_count, version, groups
+        self.dilated_kernel_size = _pair(dilated_kernel_size)
+        self.stride, self.padding, self.dilation = _pair(stride), _pair(padding), _pair(dilation)
+        shape = (out_channels, in_channels // groups, kernel_count)
+        self.weight = nn.Parameter(torch.empty(shape))
+        self.P = nn.Parameter(torch.empty(2, *shape))
+        self.SIG = nn.Parameter(torch.empty(2, *shape)) if version == 'gauss' else None
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.register_buffer('idx_h', torch.arange(self.dilated_kernel_size[0]).float(),
+                             persistent=False)
+        self.register_buffer('idx_w', torch.arange(self.dilated_kernel_size[1]).float(),
+                             persistent=False)
+        self._cache: tuple[tuple, torch.Tensor] | None = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weights as ``nn.Conv2d``; positions N(0, 0.5) clamped; SIG = 0.23."""
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.weight.shape[1] * self.weight.shape[2])
+            nn.init.uniform_(self.bias, -bound, bound)
+        with torch.no_grad():
+            self.P.normal_(0, 0.5)
+            self.clamp_parameters()
+            if self.SIG is not None:
+                self.SIG.fill_(0.23)
+
+    @torch.no_grad()
+    def clamp_parameters(self) -> None:
+        """Keeps every position inside the dilated kernel (call after each step)."""
+        size_h, size_w = self.dilated_kernel_size
+        self.P[0].clamp_(-(size_w // 2), size_w // 2)
+        self.P[1].clamp_(-(size_h // 2), size_h // 2)
+
+    def construct_kernel(self) -> torch.Tensor:
+        """The dense (out, in/groups, size_h, size_w) kernel."""
+        return construct_kernel(self.weight, self.P, self.SIG, self.dilated_kernel_size,
+                                self.version, self.idx_h, self.idx_w)
+
+    def _kernel(self) -> torch.Tensor:
+        if self.training or torch.is_grad_enabled():
+            self._cache = None
+            return self.construct_kernel()
+        # eval + no_grad: reuse the kernel until a parameter changes (an
+        # optimiser step or load_state_dict bumps the tensors' versions)
+        params = [p for p in (self.weight, self.P, self.SIG) if p is not None]
+        key = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in params)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self.construct_kernel())
+        return self._cache[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self._kernel(), self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        return (f'{self.in_channels}, {self.out_channels}, kernel_count={self.kernel_count}, '
+                f'dilated_kernel_size={self.dilated_kernel_size}, stride={self.stride}, '
+                f'padding={self.padding}, dilation={self.dilation}, groups={self.groups}, '
+                f'version={self.version}')

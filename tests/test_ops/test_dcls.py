@@ -1,0 +1,131 @@
+"""Dcls2d against the reference ``dcls`` package, a hand computation and plain
+dilated convolutions."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from segkit.ops.dcls import Dcls2d
+
+logging.getLogger().setLevel(logging.ERROR)  # the reference logs on every construction
+
+
+def _reference(**kwargs):
+    from DCLS.construct.modules import Dcls2d as RefDcls2d
+
+    return RefDcls2d(use_implicit_gemm=False, **kwargs).double()
+
+
+CASES = [  # in, out, groups, K, size, stride, padding
+    (4, 6, 1, 5, 5, 1, 2),
+    (6, 6, 6, 9, 7, 1, 3),   # depthwise
+    (8, 8, 8, 34, 17, 1, 8),  # ConvNeXt-dcls stage shape, smaller channels
+    (4, 4, 2, 3, 5, 2, 1),   # grouped, strided
+]
+
+
+@pytest.mark.parametrize('version', ['gauss', 'v1'])
+@pytest.mark.parametrize('cin,cout,groups,k,size,stride,padding', CASES)
+def test_matches_reference_package(version: str, cin: int, cout: int, groups: int, k: int,
+                                   size: int, stride: int, padding: int) -> None:
+    torch.manual_seed(k)
+    ref = _reference(in_channels=cin, out_channels=cout, kernel_count=k, stride=stride,
+                     padding=padding, dilated_kernel_size=size, groups=groups, version=version)
+    with torch.no_grad():
+        ref.P.normal_(0, size / 4)
+        ref.clamp_parameters()
+        if ref.SIG is not None:
+            ref.SIG.uniform_(-0.5, 0.5)
+    ours = Dcls2d(cin, cout, k, size, stride=stride, padding=padding, groups=groups,
+                  version=version).double()
+    result = ours.load_state_dict(ref.state_dict(), strict=True)  # checkpoints load
+    assert not result.missing_keys and not result.unexpected_keys
+    x = torch.randn(2, cin, 19, 23, dtype=torch.float64)
+    out_ref, out = ref(x), ours(x)
+    torch.testing.assert_close(out, out_ref, rtol=1e-9, atol=1e-10)
+    g = torch.randn_like(out)
+    names = ['weight', 'P', 'bias'] + (['SIG'] if version == 'gauss' else [])
+    grads_ref = torch.autograd.grad((out_ref * g).sum(), [getattr(ref, n) for n in names])
+    grads = torch.autograd.grad((out * g).sum(), [getattr(ours, n) for n in names])
+    for name, a, b in zip(names, grads, grads_ref):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-9, msg=name)
+
+
+def test_non_square_kernel_by_hand() -> None:
+    """One element at x = +2, y = -1 (centred) in a 3 (rows) x 7 (cols) kernel."""
+    layer = Dcls2d(1, 1, 1, (3, 7), version='v1', bias=False).double()
+    with torch.no_grad():
+        layer.weight.fill_(2.0)
+        layer.P.copy_(torch.tensor([2.25, -0.5], dtype=torch.float64).view(2, 1, 1, 1))
+    kernel = layer.construct_kernel()[0, 0]
+    expected = torch.zeros(3, 7, dtype=torch.float64)
+    # x = 2.25 + 7 // 2 = 5.25 -> columns 5, 6; y = -0.5 + 3 // 2 = 0.5 -> rows 0, 1
+    for r, wy in ((0, 0.5), (1, 0.5)):
+        for c, wx in ((5, 0.75), (6, 0.25)):
+            expected[r, c] = 2.0 * wx * wy
+    torch.testing.assert_close(kernel, expected / (1 + 1e-7))
+    # clamping uses each axis's own size: x within +-3, y within +-1
+    with torch.no_grad():
+        layer.P.copy_(torch.tensor([5.0, 5.0], dtype=torch.float64).view(2, 1, 1, 1))
+    layer.clamp_parameters()
+    assert layer.P.flatten().tolist() == [3.0, 1.0]
+
+
+@pytest.mark.parametrize('version,tol', [('v1', 1e-6), ('v0', 0.0), ('gauss', 5e-3)])
+def test_integer_positions_reproduce_a_dilated_conv(version: str, tol: float) -> None:
+    """A 3x3 kernel dilated by 3, laid out as DCLS elements on integer positions."""
+    torch.manual_seed(0)
+    conv_w = torch.randn(4, 2, 3, 3, dtype=torch.float64)
+    layer = Dcls2d(2, 4, 9, 7, padding=3, bias=False, version=version).double()
+    with torch.no_grad():
+        i, j = torch.meshgrid(torch.arange(3), torch.arange(3), indexing='ij')  # row, col
+        layer.weight.copy_(conv_w.flatten(2))
+        layer.P[0].copy_((3 * (j.flatten() - 1)).double().expand(4, 2, 9))
+        layer.P[1].copy_((3 * (i.flatten() - 1)).double().expand(4, 2, 9))
+        if layer.SIG is not None:
+            layer.SIG.zero_()  # sigma = 0.27, the smallest
+    x = torch.randn(1, 2, 15, 16, dtype=torch.float64)
+    expected = F.conv2d(x, conv_w, padding=3, dilation=3)
+    err = (layer(x) - expected).abs().max() / expected.abs().max()
+    assert err <= tol
+
+
+def test_dilation_argument_spaces_the_dense_kernel() -> None:
+    layer = Dcls2d(2, 2, 4, 5, padding=4, dilation=2).double()
+    x = torch.randn(1, 2, 20, 20, dtype=torch.float64)
+    expected = F.conv2d(x, layer.construct_kernel(), layer.bias, padding=4, dilation=2)
+    torch.testing.assert_close(layer(x), expected)
+
+
+def test_eval_cache_reused_and_invalidated() -> None:
+    layer = Dcls2d(3, 3, 4, 5, padding=2, groups=3).eval()
+    x = torch.randn(1, 3, 12, 12)
+    with torch.no_grad():
+        first = layer(x)
+        kernel = layer._cache[1]
+        again = layer(x)
+        assert layer._cache[1] is kernel
+        torch.testing.assert_close(again, first)
+        layer.P.add_(0.3)  # what an optimiser step does
+        moved = layer(x)
+    assert layer._cache[1] is not kernel
+    torch.testing.assert_close(moved, F.conv2d(x, layer.construct_kernel().detach(),
+                                               layer.bias, padding=2, groups=3))
+    assert not torch.allclose(moved, first)
+    layer.train()
+    layer(x).sum().backward()  # training never uses the cache
+    assert layer.P.grad is not None and layer._cache is None
+
+
+def test_bad_arguments_and_devices() -> None:
+    with pytest.raises(ValueError, match='divisible by groups'):
+        Dcls2d(3, 4, 2, 5, groups=2)
+    with pytest.raises(ValueError, match='version must be'):
+        Dcls2d(2, 2, 2, 5, version='cubic')
+    layer = Dcls2d(2, 2, 2, (3, 5))
+    assert {n for n, _ in layer.named_buffers()} == {'idx_h', 'idx_w'}
+    assert 'idx_h' not in layer.state_dict()
+    assert layer.double().idx_w.dtype == torch.float64
