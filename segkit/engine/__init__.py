@@ -1,4 +1,8 @@
 """Training support: optimizer constructors and hooks."""
-from .optimizers import InternImageLayerDecayOptimizerConstructor, internimage_layer_id
+from .hooks import DCLSClampHook
+from .optimizers import (ConvNeXtDCLSOptimizerConstructor,
+                         InternImageLayerDecayOptimizerConstructor, internimage_layer_id)
 
-__all__ = ['InternImageLayerDecayOptimizerConstructor', 'internimage_layer_id']
+__all__ = ['ConvNeXtDCLSOptimizerConstructor', 'DCLSClampHook',
+           'InternImageLayerDecayOptimizerConstructor',
+           'internimage_layer_id']

@@ -11,7 +11,8 @@ import torch.nn as nn
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
-__all__ = ['InternImageLayerDecayOptimizerConstructor', 'internimage_layer_id']
+__all__ = ['ConvNeXtDCLSOptimizerConstructor', 'InternImageLayerDecayOptimizerConstructor',
+           'internimage_layer_id']
 
 
 def internimage_layer_id(name: str, depths: list[int]) -> int:
@@ -51,3 +52,36 @@ class InternImageLayerDecayOptimizerConstructor(DefaultOptimWrapperConstructor):
                 'lr': self.base_lr * decay ** (num_layers - 1 - layer_id),
                 'weight_decay': 0.0 if no_decay else self.base_wd,
             })
+
+
+from mmseg.engine.optimizers import LearningRateDecayOptimizerConstructor  # noqa: E402
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class ConvNeXtDCLSOptimizerConstructor(LearningRateDecayOptimizerConstructor):
+    """mmseg's layer/stage-wise lr decay for ConvNeXt, plus the ConvNeXt-dcls
+    rule for positions: DCLS ``P`` gets no weight decay and ``dcls_lr_mult``
+    (default 5, as in the ConvNeXt-dcls training) times its group's lr.
+
+    ``paramwise_cfg``: ``decay_rate``, ``decay_type``, ``num_layers`` (as
+    mmseg's constructor) and ``dcls_lr_mult``.
+    """
+
+    def add_params(self, params: list[dict], module: nn.Module, **kwargs) -> None:
+        cfg = dict(self.paramwise_cfg)
+        mult = float(cfg.get('dcls_lr_mult', 5.0))
+        super().add_params(params, module, **kwargs)
+        extra = []
+        for group in params:
+            names = group.get('param_names', [])
+            positions = [i for i, n in enumerate(names) if n.endswith('.P')]
+            if not positions:
+                continue
+            moved = set(positions)
+            extra.append(dict(group, params=[group['params'][i] for i in positions],
+                              param_names=[names[i] for i in positions], weight_decay=0.0,
+                              lr=group['lr'] * mult, lr_scale=group['lr_scale'] * mult,
+                              group_name=group['group_name'] + '_dcls_positions'))
+            group['params'] = [p for i, p in enumerate(group['params']) if i not in moved]
+            group['param_names'] = [n for i, n in enumerate(names) if i not in moved]
+        params[:] = [g for g in params if g['params']] + extra

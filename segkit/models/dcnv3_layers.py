@@ -61,6 +61,10 @@ class DCNv3Conv2d(nn.Module):
     def init_weights(self) -> None:
         self.dcn.reset_parameters()
 
+    def set_equivalent_stride(self, e: int) -> None:
+        """See :meth:`segkit.ops.DCNv3.set_equivalent_stride`."""
+        self.dcn.set_equivalent_stride(e)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.dcn(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         return self.proj(x) if self.proj is not None else x

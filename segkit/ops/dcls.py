@@ -146,6 +146,20 @@ class Dcls2d(nn.Module):
         self.P[0].clamp_(-(size_w // 2), size_w // 2)
         self.P[1].clamp_(-(size_h // 2), size_h // 2)
 
+    # conv-layer interface (mmcv's ConvModule reads these)
+    transposed = False
+    output_padding = (0, 0)
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        return self.dilated_kernel_size
+
+    def set_equivalent_stride(self, e: int) -> None:
+        """Runs on maps ``e`` times denser: the dense kernel's taps and the
+        padding are spaced by ``e`` (on top of the layer's own dilation)."""
+        self.dilation = tuple(d * e for d in self.dilation)
+        self.padding = tuple(p * e for p in self.padding)
+
     def construct_kernel(self) -> torch.Tensor:
         """The dense (out, in/groups, size_h, size_w) kernel."""
         return construct_kernel(self.weight, self.P, self.SIG, self.dilated_kernel_size,

@@ -1,0 +1,243 @@
+"""ConvNeXt backbone whose depthwise mixer is chosen by config: 'dw', 'dcls', 'dcnv3'.
+
+Liu et al., "A ConvNet for the 2020s", CVPR 2022, arXiv 2201.03545;
+ConvNeXt-dcls: Khalfaoui-Hassani et al., ICLR 2023, arXiv 2112.03740 (17x17
+DCLS kernels, 34 elements for T and 40 for S/B, positions shared per stage).
+
+Module names follow the official ConvNeXt and ConvNeXt-dcls code
+(``downsample_layers``, ``stages.i.j.dwconv``...), so their ImageNet
+checkpoints load through :func:`convert_convnext`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+from segkit.models.dcnv3_layers import DCNv3Conv2d
+from segkit.models.internimage import _DropPath
+from segkit.ops.dcls import Dcls2d
+from segkit.ops.equivalent_stride import econv2d_
+
+__all__ = ['ConvNeXt', 'convert_convnext']
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an (N, C, H, W) map."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight,
+                         self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class Block(nn.Module):
+    """mixer -> LN -> Linear(4C) -> GELU -> Linear(C) -> layer scale, residual."""
+
+    def __init__(self, dim: int, mixer: nn.Module, drop_path: float,
+                 layer_scale_init_value: float) -> None:
+        super().__init__()
+        self.dwconv = mixer
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1 = nn.Linear(dim, 4 * dim)
+        self.act = nn.GELU()
+        self.pwconv2 = nn.Linear(4 * dim, dim)
+        self.gamma = (nn.Parameter(layer_scale_init_value * torch.ones(dim))
+                      if layer_scale_init_value > 0 else None)
+        self.drop_path = _DropPath(drop_path)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.dwconv(x).permute(0, 2, 3, 1)
+        y = self.pwconv2(self.act(self.pwconv1(self.norm(y))))
+        if self.gamma is not None:
+            y = self.gamma * y
+        return x + self.drop_path(y.permute(0, 3, 1, 2))
+
+
+@MODELS.register_module()
+class ConvNeXt(BaseModule):
+    """ConvNeXt with a configurable depthwise token mixer.
+
+    Outputs a tuple of NCHW maps selected by ``out_indices``, each after its
+    own LayerNorm (``norm{i}``, as the official segmentation backbone):
+    channels ``dims[i]`` at strides 4, 8, 16, 32, or at most
+    ``output_stride`` (8 or 16), where the later stages are exact dense
+    versions of the strided ones (equivalent stride).
+
+    Args:
+        arch: ``'atto'``, ``'femto'``, ``'pico'``, ``'nano'``, ``'tiny'``,
+            ``'small'``, ``'base'`` or a dict with ``depths`` and ``dims``.
+        token_mixer: ``'dw'`` (7x7 depthwise conv), ``'dcls'`` (17x17
+            depthwise DCLS, positions shared by the blocks of a stage) or
+            ``'dcnv3'`` (DCNv3, ``dcnv3_groups`` per stage).
+        dcls_cfg: DCLS settings: ``kernel_count`` (default 34 for tiny and
+            smaller, 40 otherwise), ``dilated_kernel_size`` (17), ``version``
+            (``'v1'``, the bilinear interpolation of the released ConvNeXt-dcls).
+        dcnv3_groups: DCNv3 groups per stage.
+        in_channels: Image channels.
+        drop_path_rate: Stochastic depth at the last block (linear ramp).
+        layer_scale_init_value: Initial layer scale (0 disables it).
+        out_indices: Stages to return.
+        output_stride: 32, 16 or 8.
+        init_cfg: ``dict(type='Pretrained', checkpoint=...)`` loads official
+            ConvNeXt / ConvNeXt-dcls checkpoints (see :func:`convert_convnext`).
+
+    Example:
+        >>> net = ConvNeXt('atto', token_mixer='dcls', dcls_cfg=dict(kernel_count=8,
+        ...                dilated_kernel_size=7))
+        >>> [tuple(o.shape[1:]) for o in net(torch.randn(1, 3, 64, 64))]
+        [(40, 16, 16), (80, 8, 8), (160, 4, 4), (320, 2, 2)]
+    """
+
+    arch_settings = {
+        'atto': dict(depths=[2, 2, 6, 2], dims=[40, 80, 160, 320]),
+        'femto': dict(depths=[2, 2, 6, 2], dims=[48, 96, 192, 384]),
+        'pico': dict(depths=[2, 2, 6, 2], dims=[64, 128, 256, 512]),
+        'nano': dict(depths=[2, 2, 8, 2], dims=[80, 160, 320, 640]),
+        'tiny': dict(depths=[3, 3, 9, 3], dims=[96, 192, 384, 768]),
+        'small': dict(depths=[3, 3, 27, 3], dims=[96, 192, 384, 768]),
+        'base': dict(depths=[3, 3, 27, 3], dims=[128, 256, 512, 1024]),
+    }
+
+    def __init__(self, arch: str | dict = 'tiny', token_mixer: str = 'dw',
+                 dcls_cfg: dict | None = None,
+                 dcnv3_groups: Sequence[int] = (4, 8, 16, 32), in_channels: int = 3,
+                 drop_path_rate: float = 0.0, layer_scale_init_value: float = 1e-6,
+                 out_indices: Sequence[int] = (0, 1, 2, 3), output_stride: int = 32,
+                 init_cfg: dict | None = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch not in self.arch_settings:
+                raise ValueError(f'arch must be one of {sorted(self.arch_settings)} or a dict, '
+                                 f'got {arch!r}')
+            arch_name, arch = arch, self.arch_settings[arch]
+        else:
+            arch_name = 'custom'
+            if not {'depths', 'dims'} <= set(arch):
+                raise ValueError(f'arch dict needs depths and dims, got {sorted(arch)}')
+        if token_mixer not in ('dw', 'dcls', 'dcnv3'):
+            raise ValueError(f"token_mixer must be 'dw', 'dcls' or 'dcnv3', got {token_mixer!r}")
+        if output_stride not in (4, 8, 16, 32):
+            raise ValueError(f'output_stride must be 4, 8, 16 or 32, got {output_stride}')
+        if any(i not in range(4) for i in out_indices):
+            raise ValueError(f'out_indices must be in 0..3, got {out_indices}')
+        depths, dims = list(arch['depths']), list(arch['dims'])
+        self.dims, self.token_mixer = dims, token_mixer
+        self.out_indices, self.output_stride = tuple(out_indices), output_stride
+        big = arch_name in ('small', 'base')
+        self.dcls_cfg = {'kernel_count': 40 if big else 34, 'dilated_kernel_size': 17,
+                         'version': 'v1', **(dcls_cfg or {})}
+        self.downsample_layers = nn.ModuleList([nn.Sequential(
+            nn.Conv2d(in_channels, dims[0], 4, 4), LayerNorm2d(dims[0], eps=1e-6))])
+        for i in range(3):
+            self.downsample_layers.append(nn.Sequential(
+                LayerNorm2d(dims[i], eps=1e-6), nn.Conv2d(dims[i], dims[i + 1], 2, 2)))
+        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.stages = nn.ModuleList()
+        for i in range(4):
+            mixers = [self._mixer(dims[i], i, dcnv3_groups) for _ in range(depths[i])]
+            if token_mixer == 'dcls':
+                # NOTE: one position set per stage, as in ConvNeXt-dcls; the same
+                # Parameter in every block (saved under each block's name)
+                for mixer in mixers[1:]:
+                    mixer.P = mixers[0].P
+            start = sum(depths[:i])
+            self.stages.append(nn.Sequential(*(
+                Block(dims[i], mixers[j], rates[start + j], layer_scale_init_value)
+                for j in range(depths[i]))))
+        for i in self.out_indices:
+            self.add_module(f'norm{i}', LayerNorm2d(dims[i], eps=1e-6))
+        self._apply_output_stride()
+
+    def _mixer(self, dim: int, stage: int, dcnv3_groups: Sequence[int]) -> nn.Module:
+        if self.token_mixer == 'dw':
+            return nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        if self.token_mixer == 'dcls':
+            size = self.dcls_cfg['dilated_kernel_size']
+            return Dcls2d(dim, dim, self.dcls_cfg['kernel_count'], size, padding=size // 2,
+                          groups=dim, version=self.dcls_cfg['version'])
+        return DCNv3Conv2d(dim, dim, 3, padding=1, group=dcnv3_groups[stage])
+
+    def _apply_output_stride(self) -> None:
+        for i in range(1, 4):
+            stride_in = 4 * 2 ** (i - 1)  # the downsampling conv's input stride
+            if 2 * stride_in > self.output_stride:
+                econv2d_(self.downsample_layers[i][1], max(1, stride_in // self.output_stride), 1)
+        for i, stage in enumerate(self.stages):
+            e = max(1, 4 * 2 ** i // self.output_stride)
+            if e > 1:
+                for block in stage:
+                    set_est = getattr(block.dwconv, 'set_equivalent_stride', None)
+                    if set_est is not None:
+                        set_est(e)
+                    else:
+                        econv2d_(block.dwconv, e, 1)
+
+    def clamp_parameters(self) -> None:
+        """Clamps the DCLS positions into their kernels (after every step)."""
+        for module in self.modules():
+            if isinstance(module, Dcls2d):
+                module.clamp_parameters()
+
+    def init_weights(self) -> None:
+        if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
+            from mmengine.runner.checkpoint import CheckpointLoader
+
+            checkpoint = CheckpointLoader.load_checkpoint(self.init_cfg['checkpoint'],
+                                                          map_location='cpu')
+            result = self.load_state_dict(convert_convnext(checkpoint), strict=False)
+            missing = [k for k in result.missing_keys if not k.startswith('norm')]
+            if missing:
+                raise KeyError(f'{self.init_cfg["checkpoint"]} does not fit this ConvNeXt '
+                               f'(token_mixer={self.token_mixer!r}): missing {missing[:5]}'
+                               f'{" ..." if len(missing) > 5 else ""}')
+            return
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, Dcls2d):
+                # as ConvNeXt-dcls: element weights like conv weights; the
+                # positions keep Dcls2d's own initialisation
+                nn.init.trunc_normal_(m.weight, std=0.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, DCNv3Conv2d):
+                m.init_weights()
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outs = []
+        for i in range(4):
+            x = self.stages[i](self.downsample_layers[i](x))
+            if i in self.out_indices:
+                outs.append(getattr(self, f'norm{i}')(x))
+        return tuple(outs)
+
+
+def convert_convnext(checkpoint: dict) -> dict:
+    """Official ConvNeXt / ConvNeXt-dcls checkpoint -> :class:`ConvNeXt` state dict.
+
+    Accepts ImageNet checkpoints (``{'model': ...}``; the final ``norm`` and
+    ``head`` are dropped) and segmentation ones (``{'state_dict': ...}`` with
+    ``backbone.`` prefixes). Parameter names are otherwise the official ones.
+    """
+    state = checkpoint
+    for key in ('state_dict', 'model', 'module'):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+            state = state[key]
+    has_backbone = any(k.startswith('backbone.') for k in state)
+    out = {}
+    for key, value in state.items():
+        if has_backbone:
+            if not key.startswith('backbone.'):
+                continue
+            key = key[len('backbone.'):]
+        if key.split('.')[0] in ('head', 'norm', 'fc_norm'):
+            continue
+        out[key] = value
+    return out

@@ -1,0 +1,75 @@
+"""DCLS in mmseg: a conv layer (``conv_cfg=dict(type='DCLS', ...)``) and an
+ASPP head whose atrous branches learn their spacings.
+
+Khalfaoui-Hassani et al., ICLR 2023, arXiv 2112.03740 (DCLS); Chen et al.,
+"Rethinking Atrous Convolution", arXiv 1706.05587 (ASPP, DeepLabV3).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmseg.models.decode_heads import ASPPHead
+from mmseg.registry import MODELS
+
+from segkit.ops.dcls import Dcls2d
+
+__all__ = ['DCLSConv2d', 'DCLSASPPHead']
+
+
+@MMENGINE_MODELS.register_module('DCLS')
+class DCLSConv2d(Dcls2d):
+    """:class:`Dcls2d` with ``nn.Conv2d``'s argument order, for mmcv's ``build_conv_layer``.
+
+    ``kernel_size`` is the size of the dilated kernel unless
+    ``dilated_kernel_size`` is given; ``kernel_count`` must be given.
+
+    Example:
+        >>> from mmcv.cnn import build_conv_layer
+        >>> conv = build_conv_layer(dict(type='DCLS', kernel_count=9), 4, 8, 7, padding=3)
+        >>> conv(torch.randn(1, 4, 16, 16)).shape
+        torch.Size([1, 8, 16, 16])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
+                 stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1,
+                 bias: bool | str = True, *, kernel_count: int,
+                 dilated_kernel_size: int | tuple[int, int] | None = None,
+                 version: str = 'gauss') -> None:
+        super().__init__(in_channels, out_channels, kernel_count,
+                         dilated_kernel_size or kernel_size, stride=stride, padding=padding,
+                         dilation=dilation, groups=groups, bias=bool(bias), version=version)
+
+
+@MODELS.register_module()
+class DCLSASPPHead(ASPPHead):
+    """DeepLabV3's ASPP whose atrous 3x3 branches are DCLS convolutions.
+
+    Each atrous branch of dilation ``d`` becomes a DCLS conv with 9 elements
+    in a ``(2d+1) x (2d+1)`` kernel, its positions initialised exactly at the
+    atrous grid (so at step 0 it computes the plain ASPP); training then moves
+    the taps. Arguments are those of ``ASPPHead`` plus ``dcls_version``.
+
+    Example:
+        >>> head = DCLSASPPHead(in_channels=8, channels=8, dilations=(1, 2, 3), num_classes=3)
+        >>> head([torch.randn(1, 8, 16, 16)]).shape
+        torch.Size([1, 3, 16, 16])
+    """
+
+    def __init__(self, dilations: tuple[int, ...] = (1, 6, 12, 18), dcls_version: str = 'v1',
+                 **kwargs) -> None:
+        super().__init__(dilations=dilations, **kwargs)
+        for index, d in enumerate(dilations):
+            if d == 1:
+                continue
+            branch = ConvModule(
+                self.in_channels, self.channels, 2 * d + 1, padding=d,
+                conv_cfg=dict(type='DCLS', kernel_count=9, version=dcls_version),
+                norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+            with torch.no_grad():
+                rows, cols = torch.meshgrid(torch.arange(3), torch.arange(3), indexing='ij')
+                branch.conv.P[0].copy_((d * (cols.flatten() - 1)).float())
+                branch.conv.P[1].copy_((d * (rows.flatten() - 1)).float())
+            self.aspp_modules[index] = branch
+

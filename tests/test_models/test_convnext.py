@@ -1,0 +1,185 @@
+"""ConvNeXt with dw / dcls / dcnv3 mixers, DCLS layers and training support."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import build_conv_layer
+from mmseg.registry import MODELS
+
+from segkit.models import ConvNeXt, DCLSConv2d, convert_convnext
+from segkit.ops import Dcls2d
+
+TINY = dict(depths=[1, 1, 2, 1], dims=[8, 16, 32, 64])
+SMALL_DCLS = dict(kernel_count=6, dilated_kernel_size=7)
+
+
+def _head_params(dim: int) -> int:
+    return dim * 1000 + 1000 + 2 * dim  # classifier + final norm
+
+
+@pytest.mark.parametrize('arch,mixer,expected', [('tiny', 'dw', 28.6e6), ('tiny', 'dcls', 28.6e6)])
+def test_published_parameter_counts(arch: str, mixer: str, expected: float) -> None:
+    """ConvNeXt-T 28.6M and ConvNeXt-T-dcls about the same (papers: 28M)."""
+    net = ConvNeXt(arch, token_mixer=mixer)
+    norms = sum(p.numel() for n, p in net.named_parameters() if n.startswith('norm'))
+    total = sum(p.numel() for p in net.parameters()) - norms + _head_params(768)
+    assert abs(total - expected) < 0.05e6
+
+
+@pytest.mark.parametrize('mixer', ['dw', 'dcls'])
+def test_upernet_convnext_t_has_60m_parameters(mixer: str) -> None:
+    model = MODELS.build(dict(
+        type='EncoderDecoder', backbone=dict(type='ConvNeXt', arch='tiny', token_mixer=mixer),
+        decode_head=dict(type='UPerHead', in_channels=[96, 192, 384, 768],
+                         in_index=[0, 1, 2, 3], channels=512, num_classes=150,
+                         norm_cfg=dict(type='BN')),
+        auxiliary_head=dict(type='FCNHead', in_channels=384, in_index=2, channels=256,
+                            num_convs=1, concat_input=False, num_classes=150,
+                            norm_cfg=dict(type='BN'))))
+    assert abs(sum(p.numel() for p in model.parameters()) - 60e6) < 0.5e6
+
+
+@pytest.mark.parametrize('mixer', ['dw', 'dcls', 'dcnv3'])
+def test_shapes_gradients_no_nan(mixer: str) -> None:
+    net = ConvNeXt(TINY, token_mixer=mixer, dcls_cfg=SMALL_DCLS, dcnv3_groups=(2, 4, 8, 8),
+                   drop_path_rate=0.1)
+    net.init_weights()
+    outs = net(torch.randn(2, 3, 64, 48))
+    # kernel == stride downsampling floors: 12 -> 6 -> 3 -> 1
+    assert [tuple(o.shape) for o in outs] == [(2, 8, 16, 12), (2, 16, 8, 6), (2, 32, 4, 3),
+                                              (2, 64, 2, 1)]
+    sum(o.square().mean() for o in outs).backward()
+    for name, p in net.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+def test_dcls_positions_shared_per_stage() -> None:
+    net = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS)
+    stage = net.stages[2]
+    assert stage[0].dwconv.P is stage[1].dwconv.P
+    names = [n for n, _ in net.named_parameters() if n.endswith('dwconv.P')]
+    assert names == [f'stages.{i}.0.dwconv.P' for i in range(4)]  # one per stage
+    assert 'stages.2.1.dwconv.P' in net.state_dict()  # saved per block, as the official
+
+
+@pytest.mark.parametrize('mixer', ['dw', 'dcls', 'dcnv3'])
+@pytest.mark.parametrize('output_stride', [16, 8])
+def test_output_stride_is_exact(mixer: str, output_stride: int) -> None:
+    torch.manual_seed(0)
+    kwargs = dict(token_mixer=mixer, dcls_cfg=SMALL_DCLS, dcnv3_groups=(2, 4, 8, 8))
+    plain = ConvNeXt(TINY, **kwargs)
+    for name, p in plain.named_parameters():  # deform for real
+        if '.offset.' in name or '.mask.' in name:
+            p.data.normal_(0, 0.2)
+    dense = ConvNeXt(TINY, output_stride=output_stride, **kwargs)
+    dense.load_state_dict(plain.state_dict())
+    plain.eval()
+    dense.eval()
+    x = torch.randn(1, 3, 70, 64)
+    with torch.no_grad():
+        refs, outs = plain(x), dense(x)
+    for i, (ref, out) in enumerate(zip(refs, outs)):
+        e = max(1, 4 * 2 ** i // output_stride)
+        torch.testing.assert_close(out[..., ::e, ::e], ref, rtol=1e-4, atol=1e-4)
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="token_mixer must be"):
+        ConvNeXt('tiny', token_mixer='attention')
+    with pytest.raises(ValueError, match='arch must be one of'):
+        ConvNeXt('giant')
+    with pytest.raises(ValueError, match='output_stride'):
+        ConvNeXt(TINY, output_stride=2)
+
+
+def test_official_checkpoints_convert_and_load(tmp_path) -> None:
+    source = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS)
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith('norm')}
+    official = {'model': {**state, 'norm.weight': torch.ones(64), 'norm.bias': torch.zeros(64),
+                          'head.weight': torch.zeros(10, 64), 'head.bias': torch.zeros(10)}}
+    assert convert_convnext(official).keys() == state.keys()
+    path = tmp_path / 'convnext_dcls.pth'
+    torch.save(official, path)
+    net = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS,
+                   init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    net.init_weights()
+    for key, value in state.items():
+        torch.testing.assert_close(net.state_dict()[key], value)
+    wrong = ConvNeXt(TINY, token_mixer='dw', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(Exception, match='does not fit this ConvNeXt|size mismatch'):
+        wrong.init_weights()
+
+
+def test_dcls_conv_layer_and_clamp_hook() -> None:
+    from segkit.engine import DCLSClampHook
+
+    conv = build_conv_layer(dict(type='DCLS', kernel_count=5, version='v1'), 4, 6, 7, padding=3)
+    assert isinstance(conv, DCLSConv2d) and conv.kernel_size == (7, 7)
+    assert conv(torch.randn(1, 4, 12, 12)).shape == (1, 6, 12, 12)
+    with torch.no_grad():
+        conv.P.fill_(9.0)
+
+    class Runner:
+        model = torch.nn.Sequential(conv)
+
+    DCLSClampHook().after_train_iter(Runner(), 0)
+    assert conv.P.max().item() == 3.0
+
+
+def test_dcls_aspp_head_starts_as_plain_aspp() -> None:
+    torch.manual_seed(0)
+    common = dict(in_channels=8, channels=8, dilations=(1, 2, 3), num_classes=3,
+                  norm_cfg=dict(type='BN'))
+    ours = MODELS.build(dict(type='DCLSASPPHead', **common)).eval()
+    plain = MODELS.build(dict(type='ASPPHead', **common)).eval()
+    # copy everything, with each atrous 3x3 kernel laid out as DCLS elements
+    state = plain.state_dict()
+    for index in (1, 2):
+        w = state.pop(f'aspp_modules.{index}.conv.weight')
+        state[f'aspp_modules.{index}.conv.weight'] = w.flatten(2)
+        state[f'aspp_modules.{index}.conv.P'] = ours.state_dict()[f'aspp_modules.{index}.conv.P']
+        state[f'aspp_modules.{index}.conv.bias'] = torch.zeros(8)
+    ours.load_state_dict(state, strict=False)
+    x = [torch.randn(1, 8, 16, 16)]
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), plain(x), rtol=1e-5, atol=1e-5)
+    assert isinstance(ours.aspp_modules[1].conv, Dcls2d)
+
+
+def test_tiny_convnext_dcls_trains_positions_move_and_stay_clamped(sample_root, tmp_path) -> None:
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from tests.conftest import REPO
+
+    cfg = Config.fromfile(str(REPO / 'configs/sample/upernet_convnext-atto-dcls_sample-128x128.py'))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = str(sample_root / 'ade')
+        cfg[loader].num_workers = 0
+        cfg[loader].persistent_workers = False
+    cfg.train_dataloader.batch_size = 4
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=8, val_interval=100)
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=100)
+    cfg.work_dir = str(tmp_path)
+    cfg.optim_wrapper.optimizer.lr = 0.05  # positions: 0.25 px per Adam step
+    runner = Runner.from_cfg(cfg)
+    backbone = runner.model.backbone
+    with torch.no_grad():  # near the border (not on integers, where bilinear has no gradient)
+        for stage in backbone.stages:
+            stage[0].dwconv.P.copy_(torch.where(torch.rand_like(stage[0].dwconv.P) < 0.5,
+                                                3.9, -3.9))
+    before = {i: stage[0].dwconv.P.detach().clone() for i, stage in enumerate(backbone.stages)}
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    groups = runner.optim_wrapper.optimizer.param_groups
+    position_groups = [g for g in groups if g.get('group_name', '').endswith('_dcls_positions')]
+    assert len(position_groups) >= 1 and all(g['weight_decay'] == 0 for g in position_groups)
+    assert {id(p) for g in position_groups for p in g['params']} == {
+        id(stage[0].dwconv.P) for stage in backbone.stages}
+    runner.train()
+    for i, stage in enumerate(backbone.stages):
+        P = stage[0].dwconv.P.detach()
+        assert not torch.equal(P, before[i]), f'stage {i} positions did not move'
+        assert P.abs().max() <= 9 // 2, 'DCLSClampHook keeps positions in the 9x9 kernel'
