@@ -183,3 +183,34 @@ def test_tiny_convnext_dcls_trains_positions_move_and_stay_clamped(sample_root, 
         P = stage[0].dwconv.P.detach()
         assert not torch.equal(P, before[i]), f'stage {i} positions did not move'
         assert P.abs().max() <= 9 // 2, 'DCLSClampHook keeps positions in the 9x9 kernel'
+
+
+def test_convert_tool_for_convnext(tmp_path) -> None:
+    from tests.conftest import run_tool
+
+    source = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS)
+    src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
+    torch.save({'model': {**source.state_dict(), 'head.weight': torch.zeros(2)}}, src)
+    assert 'wrote' in run_tool('tools/convert_checkpoint.py', 'convnext', src, dst).stdout
+    state = torch.load(dst, weights_only=True)['state_dict']
+    assert 'head.weight' not in state and 'stages.3.0.dwconv.P' in state
+
+
+def test_plot_dcls_positions(tmp_path) -> None:
+    from mmengine.config import Config
+
+    from segkit.apis.dcls_positions import collect_dcls_positions
+    from tests.conftest import REPO, run_tool
+
+    config = REPO / 'configs/sample/upernet_convnext-atto-dcls_sample-128x128.py'
+    model = MODELS.build(Config.fromfile(str(config)).model)
+    positions = collect_dcls_positions(model)
+    assert list(positions) == [f'backbone.stages.{i}.0.dwconv' for i in range(4)]
+    first = positions['backbone.stages.0.0.dwconv']
+    assert first['layers'] == 1 and first['size'] == (9, 9)
+    torch.testing.assert_close(first['x'], model.backbone.stages[0][0].dwconv.P[0].flatten() + 4)
+    ckpt, png = tmp_path / 'model.pth', tmp_path / 'taps.png'
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    result = run_tool('tools/plot_dcls_positions.py', config, ckpt, '--out', png)
+    assert '4 position sets plotted' in result.stdout
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 5000

@@ -114,13 +114,13 @@ def test_convert_tool(tmp_path) -> None:
     source = InternImage(TINY)
     src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
     torch.save({'model': {**source.state_dict(), 'head.weight': torch.zeros(2)}}, src)
-    result = run_tool('tools/convert_internimage.py', src, dst)
+    result = run_tool('tools/convert_checkpoint.py', 'internimage', src, dst)
     assert 'wrote' in result.stdout
     state = torch.load(dst, weights_only=True)['state_dict']
     assert state.keys() == source.state_dict().keys()
     torch.save({'model': {'conv.weight': torch.zeros(1)}}, src)
-    bad = run_tool('tools/convert_internimage.py', src, dst, check=False)
-    assert bad.returncode == 1 and 'holds no InternImage backbone weights' in bad.stderr
+    bad = run_tool('tools/convert_checkpoint.py', 'internimage', src, dst, check=False)
+    assert bad.returncode == 1 and 'holds no internimage backbone weights' in bad.stderr
 
 
 def test_layer_decay_optimizer() -> None:

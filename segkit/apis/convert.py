@@ -1,0 +1,45 @@
+"""Official checkpoints -> segkit backbones, as files (used by tools/convert_*.py)."""
+from __future__ import annotations
+
+import io
+import os
+
+import torch
+
+from segkit.compat import load_checkpoint_file
+from segkit.utils.io import atomic_write_bytes
+
+__all__ = ['convert_checkpoint_file']
+
+
+def _converters() -> dict:
+    from segkit.models.convnext import convert_convnext
+    from segkit.models.internimage import convert_internimage
+
+    # name -> (conversion, a key prefix every such backbone has)
+    return {'internimage': (convert_internimage, 'levels.'),
+            'convnext': (convert_convnext, 'stages.')}
+
+
+def convert_checkpoint_file(src: str | os.PathLike, dst: str | os.PathLike,
+                            arch: str) -> int:
+    """Converts ``src`` (loaded with weights_only) and writes ``{'state_dict': ...}``.
+
+    Returns:
+        The number of tensors written.
+
+    Raises:
+        ValueError: unknown ``arch``, or ``src`` holds no such backbone.
+    """
+    converters = _converters()
+    if arch not in converters:
+        raise ValueError(f'arch must be one of {sorted(converters)}, got {arch!r}')
+    convert, prefix = converters[arch]
+    state = convert(load_checkpoint_file(src, map_location='cpu'))
+    if not any(k.startswith(prefix) for k in state):
+        raise ValueError(f'{src} holds no {arch} backbone weights (no {prefix}* keys)')
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state, 'meta': {'converted_from': os.fspath(src),
+                                              'arch': arch}}, buffer)
+    atomic_write_bytes(dst, buffer.getvalue())
+    return len(state)

@@ -1,0 +1,63 @@
+"""Where did the DCLS taps go? Collect and plot learned positions per layer set."""
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.nn as nn
+
+from segkit.ops.dcls import Dcls2d
+from segkit.utils.io import atomic_write_bytes
+
+__all__ = ['collect_dcls_positions', 'plot_dcls_positions']
+
+
+def collect_dcls_positions(model: nn.Module) -> dict[str, dict]:
+    """One entry per distinct position tensor (a ConvNeXt-dcls stage shares one).
+
+    Returns:
+        ``{name: dict(x=..., y=..., size=(h, w), layers=n)}`` with ``x``, ``y``
+        flat tensors of kernel-grid coordinates (centre at size // 2).
+    """
+    found: dict[int, dict] = {}
+    for name, module in model.named_modules():
+        if not isinstance(module, Dcls2d):
+            continue
+        entry = found.setdefault(id(module.P), dict(name=name, layers=0))
+        h, w = module.dilated_kernel_size
+        P = module.P.detach().float().cpu()
+        entry.update(x=(P[0] + w // 2).flatten(), y=(P[1] + h // 2).flatten(), size=(h, w))
+        entry['layers'] += 1
+    return {e.pop('name'): e for e in found.values()}
+
+
+def plot_dcls_positions(positions: dict[str, dict], out: str | os.PathLike,
+                        title: str = 'DCLS tap positions') -> None:
+    """One panel per position set: a 2D histogram of where its taps sit (PNG)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    if not positions:
+        raise ValueError('the model has no DCLS layers')
+    count = len(positions)
+    fig, axes = plt.subplots(1, count, figsize=(3.2 * count, 3.4), squeeze=False)
+    for ax, (name, entry) in zip(axes[0], positions.items()):
+        h, w = entry['size']
+        ax.hist2d(entry['x'].numpy(), entry['y'].numpy(), bins=(w, h),
+                  range=((-0.5, w - 0.5), (-0.5, h - 0.5)), cmap='viridis')
+        ax.set_title(f'{name}\n({entry["layers"]} layer(s), {entry["x"].numel()} taps)',
+                     fontsize=8)
+        ax.set_aspect('equal')
+        ax.invert_yaxis()
+        ax.set_xlabel('x')
+        ax.set_ylabel('y')
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format='png', dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(out, buffer.getvalue())
