@@ -1,9 +1,9 @@
 """mmseg-registered backbones, decode heads and layers."""
 from .convnext import ConvNeXt, convert_convnext
-from .dcls_layers import DCLSASPPHead, DCLSConv2d
+from .dcls_layers import DCLSASPPHead, DCLSConv2d, DCLSEncoderDecoder
 from .dcnv3_layers import DCNv3Conv2d, DCNv3UPerHead
 from .dense_backbone import DenseBackbone
 from .internimage import InternImage, convert_internimage
 
-__all__ = ['ConvNeXt', 'DCLSASPPHead', 'DCLSConv2d', 'DCNv3Conv2d', 'DCNv3UPerHead',
+__all__ = ['ConvNeXt', 'DCLSASPPHead', 'DCLSConv2d', 'DCLSEncoderDecoder', 'DCNv3Conv2d', 'DCNv3UPerHead',
            'DenseBackbone', 'InternImage', 'convert_convnext', 'convert_internimage']

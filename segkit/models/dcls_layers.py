@@ -15,7 +15,7 @@ from mmseg.registry import MODELS
 
 from segkit.ops.dcls import Dcls2d
 
-__all__ = ['DCLSConv2d', 'DCLSASPPHead']
+__all__ = ['DCLSConv2d', 'DCLSASPPHead', 'DCLSEncoderDecoder']
 
 
 @MMENGINE_MODELS.register_module('DCLS')
@@ -73,3 +73,31 @@ class DCLSASPPHead(ASPPHead):
                 branch.conv.P[1].copy_((d * (rows.flatten() - 1)).float())
             self.aspp_modules[index] = branch
 
+
+
+from mmseg.models.segmentors import EncoderDecoder  # noqa: E402
+
+from segkit.ops.dcls import repulsion_loss  # noqa: E402
+
+
+@MODELS.register_module()
+class DCLSEncoderDecoder(EncoderDecoder):
+    """``EncoderDecoder`` that adds the DCLS repulsion loss to training.
+
+    ``loss_repulsion = repulsion_weight * mean over position sets of
+    repulsion_loss(P)`` keeps a kernel's elements from collapsing onto each
+    other (arXiv 2112.03740). Shared positions count once.
+    """
+
+    def __init__(self, repulsion_weight: float = 0.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.repulsion_weight = repulsion_weight
+
+    def loss(self, inputs, data_samples) -> dict:
+        losses = super().loss(inputs, data_samples)
+        if self.repulsion_weight > 0:
+            sets = {id(m.P): m.P for m in self.modules() if isinstance(m, Dcls2d)}
+            if sets:
+                losses['loss_repulsion'] = self.repulsion_weight * torch.stack(
+                    [repulsion_loss(P) for P in sets.values()]).mean()
+        return losses

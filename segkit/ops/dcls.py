@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['Dcls2d', 'construct_kernel']
+__all__ = ['Dcls2d', 'construct_kernel', 'repulsion_loss']
 
 Version = Literal['gauss', 'v1', 'v0']
 
@@ -186,3 +186,22 @@ class Dcls2d(nn.Module):
                 f'dilated_kernel_size={self.dilated_kernel_size}, stride={self.stride}, '
                 f'padding={self.padding}, dilation={self.dilation}, groups={self.groups}, '
                 f'version={self.version}')
+
+
+def repulsion_loss(P: torch.Tensor) -> torch.Tensor:
+    """Penalty that keeps the elements of each kernel at least 1 pixel apart.
+
+    ``mean(clamp_min(1 - ||P_i - P_j||, 0))`` over the pairs i != j of the K
+    elements of every kernel (Khalfaoui-Hassani et al., arXiv 2112.03740).
+
+    Args:
+        P: (2, out, in/groups, K) positions.
+    """
+    pts = P.permute(1, 2, 3, 0).reshape(-1, P.shape[-1], 2)  # (kernels, K, 2)
+    diff = pts.unsqueeze(1) - pts.unsqueeze(2)
+    # NOTE: sqrt has an infinite gradient at 0; the diagonal is masked out
+    # before the square root sees it
+    k = P.shape[-1]
+    off_diagonal = ~torch.eye(k, dtype=torch.bool, device=P.device)
+    dist = diff[:, off_diagonal].pow(2).sum(-1).clamp_min(1e-12).sqrt()
+    return (1 - dist).clamp_min(0).mean()

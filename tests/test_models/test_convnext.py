@@ -214,3 +214,22 @@ def test_plot_dcls_positions(tmp_path) -> None:
     result = run_tool('tools/plot_dcls_positions.py', config, ckpt, '--out', png)
     assert '4 position sets plotted' in result.stdout
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 5000
+
+
+def test_repulsion_loss_in_training() -> None:
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    model = MODELS.build(dict(
+        type='DCLSEncoderDecoder', repulsion_weight=0.5,
+        data_preprocessor=dict(type='SegDataPreProcessor', size=(32, 32)),
+        backbone=dict(type='ConvNeXt', arch=TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS),
+        decode_head=dict(type='FCNHead', in_channels=64, in_index=3, channels=8, num_classes=3)))
+    sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 3, (1, 32, 32))))
+    sample.set_metainfo(dict(img_shape=(32, 32), ori_shape=(32, 32), pad_shape=(32, 32)))
+    data = model.data_preprocessor(dict(inputs=[torch.rand(3, 32, 32) * 255],
+                                        data_samples=[sample]), True)
+    losses = model(**data, mode='loss')
+    assert losses['loss_repulsion'] > 0
+    losses['loss_repulsion'].backward()
+    assert model.backbone.stages[0][0].dwconv.P.grad.abs().sum() > 0

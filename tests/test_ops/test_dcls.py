@@ -129,3 +129,20 @@ def test_bad_arguments_and_devices() -> None:
     assert {n for n, _ in layer.named_buffers()} == {'idx_h', 'idx_w'}
     assert 'idx_h' not in layer.state_dict()
     assert layer.double().idx_w.dtype == torch.float64
+
+
+def test_repulsion_loss_by_hand() -> None:
+    from segkit.ops import repulsion_loss
+
+    # one kernel, three elements: (0,0), (0.5,0), (3,0): only the first pair is
+    # closer than 1 (distance 0.5 -> 0.5 each way); 6 ordered pairs
+    P = torch.tensor([[0.0, 0.5, 3.0], [0.0, 0.0, 0.0]], dtype=torch.float64).view(2, 1, 1, 3)
+    P.requires_grad_(True)
+    loss = repulsion_loss(P)
+    assert loss.item() == pytest.approx(2 * 0.5 / 6)
+    loss.backward()
+    # pushing element 0 left (and 1 right) lowers the loss
+    assert P.grad[0, 0, 0, 0] > 0 and P.grad[0, 0, 0, 1] < 0 and P.grad[0, 0, 0, 2] == 0
+    coincident = torch.zeros(2, 1, 1, 2, requires_grad=True)
+    repulsion_loss(coincident).backward()
+    assert torch.isfinite(coincident.grad).all()

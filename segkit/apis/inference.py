@@ -1,0 +1,266 @@
+"""Segment images, folders and lists of images with a trained model.
+
+Robust reading (grayscale, RGBA, palette, 16-bit, CMYK, EXIF-rotated), test
+time augmentation by flips and scales (logits averaged at the original size),
+sliding-window inference through mmseg's ``slide`` mode, and per-file error
+reporting: a file that cannot be read is listed with its reason and the rest
+carry on. Every output is written atomically inside the output folder.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from segkit.utils.io import atomic_write_bytes, atomic_write_text
+
+__all__ = ['IMAGE_EXTENSIONS', 'read_image', 'list_inputs', 'load_segmentor',
+           'predict_logits', 'segment_inputs', 'InferenceSummary']
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Reads any common image as an (H, W, 3) uint8 BGR array, upright.
+
+    EXIF orientation is applied; grayscale is replicated to 3 channels; an
+    alpha channel is composited onto black; palette and CMYK images are
+    converted; 16-bit (and 32-bit integer) images are scaled to 8 bits.
+
+    Raises:
+        ValueError: the file is empty, not an image, or truncated.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise ValueError('empty file')
+    try:
+        with Image.open(path) as image:
+            image.load()  # NOTE: decodes everything now, so truncation shows here
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
+                array = np.asarray(image, dtype=np.float64)
+                top = 65535.0 if image.mode.startswith('I;16') or array.max() > 255 else 255.0
+                gray = np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+                rgb = np.repeat(gray[..., None], 3, axis=2)
+            elif image.mode == 'F':
+                array = np.asarray(image, dtype=np.float64)
+                span = max(array.max() - array.min(), 1e-12)
+                gray = ((array - array.min()) / span * 255.0).astype(np.uint8)
+                rgb = np.repeat(gray[..., None], 3, axis=2)
+            else:
+                if image.mode in ('RGBA', 'LA', 'PA') or (
+                        image.mode == 'P' and 'transparency' in image.info):
+                    rgba = image.convert('RGBA')
+                    background = Image.new('RGBA', rgba.size, (0, 0, 0, 255))
+                    image = Image.alpha_composite(background, rgba)
+                rgb = np.asarray(image.convert('RGB'))
+    except UnidentifiedImageError:
+        raise ValueError('not an image (unrecognised format)') from None
+    except (OSError, SyntaxError) as e:
+        raise ValueError(f'unreadable image: {" ".join(str(e).split())}') from None
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def list_inputs(source: str | os.PathLike) -> tuple[Path, list[Path]]:
+    """Expands an image, a folder (recursive) or a text list into image paths.
+
+    Returns:
+        (root, files): outputs mirror each file's path relative to ``root``.
+
+    Raises:
+        FileNotFoundError: ``source`` does not exist.
+    """
+    source = Path(source)
+    if not source.exists():
+        raise FileNotFoundError(f'input not found: {source}')
+    if source.is_dir():
+        files = sorted(p for p in source.rglob('*')
+                       if p.suffix.lower() in IMAGE_EXTENSIONS and not p.is_dir())
+        return source, files
+    if source.suffix.lower() == '.txt':
+        lines = [line.strip() for line in source.read_text(encoding='utf-8').splitlines()]
+        files = [(source.parent / line) for line in lines if line and not line.startswith('#')]
+        return source.parent, files
+    return source.parent, [source]
+
+
+def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike,
+                   device: str = 'cpu', cfg_options: dict | None = None) -> torch.nn.Module:
+    """Builds the model of ``config`` and loads ``checkpoint`` strictly.
+
+    Class names and palette come from the checkpoint's ``dataset_meta`` (what
+    tools/train.py saves), else from the config's dataset type.
+    """
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+
+    from segkit.apis.runner import load_config
+
+    cfg = load_config(config, cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg.model.train_cfg = None
+    backbone = cfg.model.get('backbone', {})
+    if isinstance(backbone, dict) and 'init_cfg' in backbone:
+        backbone.init_cfg = None  # the checkpoint has the weights
+    model = MODELS.build(cfg.model)
+    ckpt = load_checkpoint(model, os.fspath(checkpoint), map_location='cpu', strict=True)
+    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    dataset_meta = meta.get('dataset_meta')
+    if not dataset_meta:
+        dataset_type = cfg.test_dataloader.dataset.type
+        dataset_meta = dict(getattr(DATASETS.get(dataset_type), 'METAINFO', {}))
+    model.dataset_meta = dataset_meta
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+def _pipeline(model: torch.nn.Module):
+    from mmcv.transforms import Compose
+
+    steps = [dict(t) for t in model.cfg.test_pipeline if t.get('type') != 'LoadAnnotations']
+    steps[0] = dict(type='LoadImageFromNDArray')
+    return Compose(steps)
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, images: Sequence[np.ndarray],
+                   scales: Sequence[float] = (1.0,), flip: bool = False,
+                   pipeline=None) -> list[torch.Tensor]:
+    """Class scores (C, H, W) at each image's own size, averaged over the
+    scales and, with ``flip``, horizontal flips."""
+    import cv2
+
+    pipeline = pipeline or _pipeline(model)
+    total: list[torch.Tensor | None] = [None] * len(images)
+    variants = [(s, f) for s in scales for f in ((False, True) if flip else (False,))]
+    for scale, flipped in variants:
+        batch = []
+        for image in images:
+            x = image[:, ::-1] if flipped else image
+            if scale != 1.0:
+                x = cv2.resize(x, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+            batch.append(pipeline(dict(img=np.ascontiguousarray(x))))
+        data = dict(inputs=[b['inputs'] for b in batch],
+                    data_samples=[b['data_samples'] for b in batch])
+        results = model.test_step(data)
+        for i, (result, image) in enumerate(zip(results, images)):
+            logits = result.seg_logits.data.float()
+            if logits.shape[-2:] != image.shape[:2]:
+                logits = torch.nn.functional.interpolate(
+                    logits[None], size=image.shape[:2], mode='bilinear',
+                    align_corners=False)[0]
+            if flipped:
+                logits = logits.flip(-1)
+            probs = logits.softmax(0) if logits.shape[0] > 1 else logits.sigmoid()
+            total[i] = probs if total[i] is None else total[i] + probs
+    return [t / len(variants) for t in total]  # type: ignore[operator]
+
+
+@dataclass
+class InferenceSummary:
+    """What :func:`segment_inputs` did."""
+
+    processed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(dict(processed=len(self.processed), failed=self.failed,
+                               files=self.processed), indent=2, ensure_ascii=False)
+
+
+def _encode_png(array: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format='PNG')
+    return buffer.getvalue()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def segment_inputs(model: torch.nn.Module, source: str | os.PathLike,
+                   out_dir: str | os.PathLike, batch_size: int = 1,
+                   scales: Sequence[float] = (1.0,), flip: bool = False,
+                   show_dir: str | os.PathLike | None = None, opacity: float = 0.5,
+                   progress: bool = True) -> InferenceSummary:
+    """Segments every image of ``source`` into ``out_dir``.
+
+    Writes ``labels/<relative path>.png`` (class indices, the input's size)
+    and ``overlays/<relative path>.jpg`` (the palette blended over the image),
+    side-by-side pictures under ``show_dir`` if given, and ``summary.json``.
+    Files that cannot be read are listed in the summary with their reason.
+    """
+    import cv2
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    root, files = list_inputs(source)
+    palette = np.array(model.dataset_meta.get('palette') or
+                       np.random.default_rng(0).integers(0, 255, (256, 3)).tolist(),
+                       dtype=np.uint8)
+    summary = InferenceSummary()
+    pipeline = _pipeline(model)
+    pending: list[tuple[Path, np.ndarray]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        logits = predict_logits(model, [img for _, img in pending], scales, flip, pipeline)
+        for (path, image), scores in zip(pending, logits):
+            labels = scores.argmax(0).cpu().numpy().astype(
+                np.uint8 if scores.shape[0] <= 256 else np.uint16)
+            rel = _relative(path, root)
+            label_file = out / 'labels' / rel.with_suffix('.png')
+            overlay_file = out / 'overlays' / rel.with_suffix('.jpg')
+            if not (_inside(label_file, out) and _inside(overlay_file, out)):
+                summary.failed[str(path)] = 'output would fall outside --out'
+                continue
+            colour = palette[labels % len(palette)][..., ::-1]  # RGB palette -> BGR
+            overlay = cv2.addWeighted(image, 1 - opacity, colour, opacity, 0)
+            atomic_write_bytes(label_file, _encode_png(labels))
+            atomic_write_bytes(overlay_file, cv2.imencode('.jpg', overlay)[1].tobytes())
+            if show_dir is not None:
+                side = np.concatenate([image, colour, overlay], axis=1)
+                atomic_write_bytes(Path(show_dir) / rel.with_suffix('.jpg'),
+                                   cv2.imencode('.jpg', side)[1].tobytes())
+            summary.processed.append(str(path))
+        pending.clear()
+
+    for path in tqdm(files, desc='segment', unit='img', disable=not progress):
+        try:
+            image = read_image(path)
+        except (ValueError, OSError) as e:
+            summary.failed[str(path)] = str(e)
+            continue
+        if pending and image.shape != pending[0][1].shape:
+            flush()  # NOTE: mmseg stacks a test batch only if all sizes agree
+        pending.append((path, image))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    atomic_write_text(out / 'summary.json', summary.to_json())
+    return summary
+
+
+def _relative(path: Path, root: Path) -> Path:
+    try:
+        return path.relative_to(root)
+    except ValueError:  # a list entry outside the list's folder
+        return Path(path.name)
+
+

@@ -1,0 +1,152 @@
+"""tools/infer.py and segkit.apis.inference: odd images, failures, TTA, sliding window."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from segkit.apis.inference import load_segmentor, predict_logits, read_image
+from tests.conftest import SAMPLE_CONFIG, run_tool
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Random weights of the sample model, saved like tools/train.py saves them."""
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+
+    from segkit.datasets import SAMPLE_CLASSES, SAMPLE_PALETTE
+
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(str(SAMPLE_CONFIG)).model)
+    path = tmp_path_factory.mktemp('ckpt') / 'model.pth'
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': {'classes': SAMPLE_CLASSES,
+                                          'palette': SAMPLE_PALETTE}}}, path)
+    return path
+
+
+def _odd_images(root: Path) -> dict[str, tuple[int, int] | None]:
+    """Writes one file per odd kind; returns name -> expected (h, w) or None (unreadable)."""
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)
+    expected: dict[str, tuple[int, int] | None] = {}
+
+    def save(name: str, image: Image.Image, size: tuple[int, int] | None, **kw) -> None:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, **kw)
+        expected[name] = size
+
+    save('gray.png', Image.fromarray(rgb[..., 0]), (40, 60))
+    save('rgba.png', Image.fromarray(np.dstack([rgb, rgb[..., :1]])), (40, 60))
+    save('palette.png', Image.fromarray(rgb).convert('P'), (40, 60))
+    save('deep16.png', Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)), (40, 60))
+    save('cmyk.jpg', Image.fromarray(rgb).convert('CMYK'), (40, 60))
+    save('one_pixel.png', Image.fromarray(rgb[:1, :1]), (1, 1))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees: the upright image is 60 x 40
+    save('rotated.jpg', Image.fromarray(rgb), (60, 40), exif=exif)
+    save('nested/dir with space/ünï côdé.JPG', Image.fromarray(rgb), (40, 60))
+    (root / 'empty.jpg').write_bytes(b'')
+    expected['empty.jpg'] = None
+    (root / 'not_an_image.png').write_text('hello')
+    expected['not_an_image.png'] = None
+    good = root / 'gray.png'
+    (root / 'truncated.png').write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    expected['truncated.png'] = None
+    return expected
+
+
+def test_read_image_kinds(tmp_path: Path) -> None:
+    expected = _odd_images(tmp_path)
+    for name, size in expected.items():
+        if size is None:
+            with pytest.raises(ValueError):
+                read_image(tmp_path / name)
+        else:
+            image = read_image(tmp_path / name)
+            assert image.shape == (*size, 3) and image.dtype == np.uint8, name
+    deep = read_image(tmp_path / 'deep16.png')[..., 0].astype(int)
+    plain = read_image(tmp_path / 'gray.png')[..., 0].astype(int)
+    assert np.abs(deep - plain).max() <= 1  # 16-bit scaled back to 8 bits
+
+
+def test_infer_tool_end_to_end(checkpoint: Path, tmp_path: Path) -> None:
+    images = tmp_path / 'images'
+    expected = _odd_images(images)
+    out = tmp_path / 'out'
+    result = run_tool('tools/infer.py', SAMPLE_CONFIG, checkpoint, images, '--out', out,
+                      '--batch-size', '2', '--show-dir', tmp_path / 'show', check=False)
+    assert result.returncode == 1, result.stderr  # some files failed
+    summary = json.loads((out / 'summary.json').read_text())
+    failed = {Path(p).name for p in summary['failed']}
+    assert failed == {n for n, s in expected.items() if s is None}
+    for name, size in expected.items():
+        label = out / 'labels' / Path(name).with_suffix('.png')
+        if size is None:
+            assert not label.exists()
+            continue
+        labels = np.asarray(Image.open(label))
+        assert labels.shape == size and labels.max() < 7, name
+        assert (out / 'overlays' / Path(name).with_suffix('.jpg')).is_file()
+        assert (tmp_path / 'show' / Path(name).with_suffix('.jpg')).is_file()
+    assert 'segmented 8 images' in result.stdout and '3 failed' in result.stdout
+    assert result.stderr.count('failed: ') == 3
+    assert not any(p.name.endswith('.tmp') for p in out.rglob('*'))
+
+
+def test_infer_list_file_and_clean_exit(checkpoint: Path, sample_root: Path,
+                                        tmp_path: Path) -> None:
+    ade = sample_root / 'ade' / 'images' / 'validation'
+    listing = tmp_path / 'list.txt'
+    names = sorted(p.name for p in ade.glob('*.jpg'))[:3]
+    listing.write_text(''.join(f'{ade / n}\n' for n in names))
+    out = tmp_path / 'out'
+    result = run_tool('tools/infer.py', SAMPLE_CONFIG, checkpoint, listing, '--out', out,
+                      '--flip')
+    assert result.returncode == 0
+    assert sorted(p.name for p in (out / 'labels').glob('*.png')) == [
+        n.replace('.jpg', '.png') for n in names]
+
+
+def test_sliding_window_equals_whole_when_one_window_covers(checkpoint: Path) -> None:
+    image = np.random.default_rng(1).integers(0, 255, (96, 112, 3), dtype=np.uint8)
+    whole = load_segmentor(SAMPLE_CONFIG, checkpoint)
+    slide = load_segmentor(SAMPLE_CONFIG, checkpoint, cfg_options={
+        'model.test_cfg.mode': 'slide', 'model.test_cfg.crop_size': (256, 256),
+        'model.test_cfg.stride': (170, 170)})
+    a, b = predict_logits(whole, [image])[0], predict_logits(slide, [image])[0]
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    # and a real sliding window covers the image with the right shape
+    small = load_segmentor(SAMPLE_CONFIG, checkpoint, cfg_options={
+        'model.test_cfg.mode': 'slide', 'model.test_cfg.crop_size': (64, 64),
+        'model.test_cfg.stride': (48, 48)})
+    assert predict_logits(small, [image])[0].shape == (7, 96, 112)
+
+
+def test_flip_and_scales_average(checkpoint: Path) -> None:
+    model = load_segmentor(SAMPLE_CONFIG, checkpoint)
+    image = np.random.default_rng(2).integers(0, 255, (64, 80, 3), dtype=np.uint8)
+    plain = predict_logits(model, [image])[0]
+    mirrored = predict_logits(model, [np.ascontiguousarray(image[:, ::-1])])[0].flip(-1)
+    torch.testing.assert_close(predict_logits(model, [image], flip=True)[0],
+                               (plain + mirrored) / 2)
+    multi = predict_logits(model, [image], scales=(0.5, 1.0))[0]
+    assert multi.shape == plain.shape and not torch.allclose(multi, plain)
+
+
+def test_mismatched_checkpoint_is_one_line(tmp_path: Path, checkpoint: Path) -> None:
+    bad = tmp_path / 'other.pth'
+    state = torch.load(checkpoint, weights_only=True)
+    state['state_dict'] = {k: v for k, v in state['state_dict'].items() if 'decode_head' not in k}
+    torch.save(state, bad)
+    result = run_tool('tools/infer.py', SAMPLE_CONFIG, bad, tmp_path, '--out', tmp_path / 'o',
+                      check=False)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert 'error:' in last and 'missing keys' in last and 'Traceback' not in result.stderr
