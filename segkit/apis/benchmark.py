@@ -1,0 +1,182 @@
+"""Speed, memory, size and FLOPs of segmentors, and side-by-side comparison."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from segkit.utils.io import atomic_write_bytes, atomic_write_text
+from segkit.utils.profiling import peak_memory, reset_peak_memory, time_call
+
+__all__ = ['benchmark_segmentor', 'count_flops', 'resolve_model_pair', 'compare_models',
+           'write_comparison']
+
+
+def _dummy_batch(model: torch.nn.Module, size: tuple[int, int], batch: int, device: str,
+                 train: bool) -> dict:
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    num_classes = len(model.dataset_meta.get('classes', [])) or 2
+    samples = []
+    for _ in range(batch):
+        sample = SegDataSample(gt_sem_seg=PixelData(
+            data=torch.randint(0, num_classes, (1, *size))))
+        sample.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(sample)
+    inputs = [torch.randint(0, 256, (3, *size), dtype=torch.uint8) for _ in range(batch)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 512),
+                        batch: int = 1, device: str = 'cpu', warmup: int = 1,
+                        repeats: int = 5, train: bool = True) -> dict:
+    """Median latency, throughput and peak memory of inference (and a training step).
+
+    Peak memory is the CUDA allocator's peak on a GPU, the process's resident
+    set high-water mark on the CPU (an upper-bound-ish figure: freed blocks
+    the allocator keeps count too).
+    """
+    model = model.to(device)
+    result = dict(size=list(size), batch=batch, device=str(device))
+    data = _dummy_batch(model, size, batch, device, train=False)
+    model.eval()
+
+    def infer() -> None:
+        with torch.no_grad():
+            model.test_step(data)
+
+    infer()
+    base = reset_peak_memory(device)
+    infer()
+    infer_peak = peak_memory(device) - base
+    latency = time_call(infer, warmup, repeats, device)
+    result.update(infer_latency_s=latency, infer_images_per_s=batch / latency,
+                  infer_peak_mb=infer_peak / 2 ** 20)
+    if train:
+        from mmengine.optim import build_optim_wrapper
+
+        wrapper = build_optim_wrapper(model, dict(type='OptimWrapper',
+                                                  optimizer=dict(type='SGD', lr=1e-9)))
+        train_data = _dummy_batch(model, size, batch, device, train=True)
+        model.train()
+
+        def step() -> None:
+            model.train_step(train_data, wrapper)
+
+        step()
+        base = reset_peak_memory(device)
+        step()
+        train_peak = peak_memory(device) - base
+        seconds = time_call(step, warmup, repeats, device)
+        result.update(train_step_s=seconds, train_images_per_s=batch / seconds,
+                      train_peak_mb=train_peak / 2 ** 20)
+        model.eval()
+    return result
+
+
+def count_flops(model: torch.nn.Module, size: tuple[int, int]) -> float | None:
+    """Forward FLOPs (multiply-adds counted once, mmengine's convention) at ``size``."""
+    from mmengine.analysis import get_model_complexity_info
+
+    class _Tensor(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x, mode='tensor')
+
+    try:
+        info = get_model_complexity_info(_Tensor(model).eval(), input_shape=(3, *size),
+                                         show_table=False, show_arch=False)
+    except Exception:  # noqa: BLE001 - an op the tracer cannot count: report none
+        return None
+    return float(info['flops'])
+
+
+def resolve_model_pair(item: str) -> tuple[str, str]:
+    """A work dir (holding its config copy and last_checkpoint) -> (config, checkpoint)."""
+    path = Path(item)
+    if not path.is_dir():
+        raise FileNotFoundError(f'not a work dir: {item}')
+    configs = sorted(p for p in path.glob('*.py'))
+    pointer = path / 'last_checkpoint'
+    if not configs or not pointer.is_file():
+        raise FileNotFoundError(f'{item} has no config copy (*.py) or last_checkpoint: '
+                                'is it a tools/train.py work dir?')
+    return str(configs[0]), pointer.read_text().strip()
+
+
+def compare_models(pairs: Sequence[tuple[str, str]], size: tuple[int, int] = (512, 512),
+                   severities: Sequence[float] = (0, 20, 40), fill: str = 'constant',
+                   device: str = 'cpu', max_images: int | None = None, repeats: int = 3,
+                   progress: bool = True) -> list[dict]:
+    """One row per model: mIoU (clean and occluded), size, FLOPs, speed, memory."""
+    from segkit.apis.inference import load_segmentor
+    from segkit.evaluation import evaluate_robustness, summarise
+
+    rows = []
+    for config, checkpoint in pairs:
+        model = load_segmentor(config, checkpoint, device)
+        per_severity = evaluate_robustness(model, severities, fill, max_images=max_images,
+                                           progress=progress)
+        summary = summarise(per_severity)
+        speed = benchmark_segmentor(model, size, 1, device, repeats=repeats, train=False)
+        flops = count_flops(model, size)
+        rows.append(dict(
+            model=Path(config).stem, config=config, checkpoint=checkpoint,
+            backbone=model.cfg.model.backbone.get('type'),
+            params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+            gflops=flops / 1e9 if flops is not None else float('nan'),
+            clean_mIoU=summary['clean_mIoU'],
+            occluded_mIoU=summary['mean_occluded_mIoU'],
+            occlusion_ratio=summary['ratio_to_clean'],
+            images_per_s=speed['infer_images_per_s'],
+            peak_mb=speed['infer_peak_mb']))
+    return rows
+
+
+def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[int, int]) -> str:
+    """Writes comparison.{md,csv,json} and comparison.png; returns the Markdown."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    md = [f'| model | backbone | params (M) | GFLOPs @{size[0]}x{size[1]} | clean mIoU | '
+          'occluded mIoU (mean) | ratio | images/s | peak memory (MB) |',
+          '|---|---|---:|---:|---:|---:|---:|---:|---:|']
+    for r in rows:
+        md.append(f"| {r['model']} | {r['backbone']} | {r['params_m']:.2f} | "
+                  f"{r['gflops']:.2f} | {r['clean_mIoU']:.2f} | {r['occluded_mIoU']:.2f} | "
+                  f"{r['occlusion_ratio']:.3f} | {r['images_per_s']:.1f} | "
+                  f"{r['peak_mb']:.0f} |")
+    text = '\n'.join(md) + '\n'
+    atomic_write_text(out / 'comparison.md', text)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(out / 'comparison.csv', buffer.getvalue())
+    atomic_write_text(out / 'comparison.json', json.dumps(rows, indent=2))
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    names = [r['model'] for r in rows]
+    for ax, key, label in zip(axes, ('clean_mIoU', 'occluded_mIoU', 'images_per_s'),
+                              ('clean mIoU (%)', 'mean occluded mIoU (%)', 'images / s')):
+        ax.bar(range(len(rows)), [r[key] for r in rows], color='tab:blue')
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels(names, rotation=30, ha='right', fontsize=7)
+        ax.set_title(label, fontsize=9)
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format='png', dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(out / 'comparison.png', png.getvalue())
+    return text

@@ -1,0 +1,47 @@
+"""tools/benchmark.py and tools/compare.py on tiny models (figures are not asserted)."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from tests.conftest import SAMPLE_CONFIG, run_tool
+from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
+
+
+def test_benchmark_tool(tmp_path: Path) -> None:
+    out = tmp_path / 'bench.json'
+    result = run_tool('tools/benchmark.py', SAMPLE_CONFIG, '--size', '64', '64', '--batch', '2',
+                      '--repeats', '1', '--json', out)
+    assert 'inference:' in result.stdout and 'training step:' in result.stdout
+    data = json.loads(out.read_text())
+    for key in ('infer_latency_s', 'infer_images_per_s', 'train_step_s', 'train_peak_mb'):
+        assert data[key] > 0, key
+    assert data['params_m'] > 0.5
+
+
+def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noqa: F811
+                                     tmp_path: Path) -> None:
+    config = tmp_path / 'sample_small.py'
+    config.write_text(f"_base_ = '{SAMPLE_CONFIG}'\n"
+                      f"test_dataloader = dict(dataset=dict(data_root='{sample_root / 'ade'}'))\n")
+    work_dirs = []
+    for name in ('a', 'b'):  # the layout tools/train.py leaves behind
+        work = tmp_path / name
+        work.mkdir()
+        shutil.copy(config, work / f'{name}_model.py')
+        shutil.copy(checkpoint, work / 'iter_1.pth')
+        (work / 'last_checkpoint').write_text(str(work / 'iter_1.pth'))
+        work_dirs.append(work)
+    out = tmp_path / 'cmp'
+    result = run_tool('tools/compare.py', *work_dirs, '--out', out, '--size', '64', '64',
+                      '--max-images', '2', '--repeats', '1', '--severities', '0', '30')
+    assert '| a_model | EncoderDecoder' in result.stdout or '| a_model |' in result.stdout
+    rows = list(csv.DictReader((out / 'comparison.csv').open()))
+    assert [r['model'] for r in rows] == ['a_model', 'b_model']
+    assert rows[0]['clean_mIoU'] == rows[1]['clean_mIoU']  # same weights, same figure
+    assert float(rows[0]['params_m']) > 0.5 and float(rows[0]['gflops']) > 0
+    assert (out / 'comparison.png').read_bytes()[:4] == b'\x89PNG'
+    bad = run_tool('tools/compare.py', tmp_path / 'nothing', '--out', out, check=False)
+    assert bad.returncode == 1 and 'not a work dir' in bad.stderr.splitlines()[-1]

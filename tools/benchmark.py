@@ -1,0 +1,53 @@
+"""Speed and memory of a model: python tools/benchmark.py CONFIG [--size 512 512] [--batch 1] [--device cpu]
+
+Median latency and throughput of inference and of a training step (random
+weights and data; --no-train to skip it), and peak memory.
+"""
+import argparse
+import json
+
+from segkit.utils.cli import run_cli
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description='Benchmark a segmentor.')
+    parser.add_argument('config')
+    parser.add_argument('--size', type=int, nargs=2, default=[512, 512], metavar=('H', 'W'))
+    parser.add_argument('--batch', type=int, default=1)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--no-train', action='store_true', help='inference only')
+    parser.add_argument('--json', help='also write the figures to this JSON file')
+    args = parser.parse_args()
+    import segkit  # noqa: F401
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS, MODELS
+
+    from segkit.apis import load_config
+    from segkit.apis.benchmark import benchmark_segmentor
+    from segkit.utils.io import atomic_write_text
+
+    cfg = load_config(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    backbone = cfg.model.get('backbone', {})
+    if 'init_cfg' in backbone:
+        backbone.init_cfg = None  # random weights: speed does not depend on them
+    model = MODELS.build(cfg.model)
+    model.dataset_meta = dict(DATASETS.get(cfg.test_dataloader.dataset.type).METAINFO)
+    result = benchmark_segmentor(model, tuple(args.size), args.batch, args.device,
+                                 args.warmup, args.repeats, train=not args.no_train)
+    result['params_m'] = sum(p.numel() for p in model.parameters()) / 1e6
+    print(f"{args.config} at {args.size[0]}x{args.size[1]}, batch {args.batch}, "
+          f"{args.device}, median of {args.repeats}")
+    print(f"  inference: {result['infer_latency_s'] * 1e3:.1f} ms, "
+          f"{result['infer_images_per_s']:.2f} images/s, peak {result['infer_peak_mb']:.0f} MB")
+    if 'train_step_s' in result:
+        print(f"  training step: {result['train_step_s'] * 1e3:.1f} ms, "
+              f"{result['train_images_per_s']:.2f} images/s, peak {result['train_peak_mb']:.0f} MB")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(result, indent=2))
+
+
+if __name__ == '__main__':
+    run_cli(main)
