@@ -5,9 +5,9 @@ optim_wrapper = dict(
     clip_grad=None)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
-    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=1500, by_epoch=False),
+    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=50, end=1000, by_epoch=False),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=1500, val_interval=500)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1000, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
