@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--batches', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--memory-only', action='store_true', help='(internal)')
+    parser.add_argument('--model-size', type=int, default=512,
+                        help='UPerNet ConvNeXt-T vs -T-dcls inference at this size (0: skip)')
     args = parser.parse_args()
     device = torch.device(args.device)
     times, peaks = {}, {}
@@ -98,6 +100,37 @@ def main() -> None:
             print(f'| {batch}, {channels}, {size}x{size} | {fr * 1e3:.1f} | {fs * 1e3:.1f} | '
                   f'{tr * 1e3:.1f} | {ts * 1e3:.1f} | {tr / ts:.2f}x | {mr / 2**20:.1f} | '
                   f'{ms / 2**20:.1f} | {cached / plain:.2f} |')
+    if args.model_size:
+        model_throughput(args.model_size, device, args.repeats)
+
+
+def model_throughput(size: int, device: torch.device, repeats: int) -> None:
+    """UPerNet ConvNeXt-T with 7x7 depthwise vs 17x17 DCLS mixers, inference."""
+    from pathlib import Path
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    import segkit  # noqa: F401
+
+    init_default_scope('mmseg')
+    root = Path(__file__).resolve().parents[1] / 'configs' / 'convnext'
+    rates = {}
+    for name in ('upernet_convnext-t_8xb2-160k_ade20k-512x512.py',
+                 'upernet_convnext-t-dcls_8xb2-160k_ade20k-512x512.py'):
+        cfg = Config.fromfile(str(root / name))
+        cfg = Config.fromstring(cfg.pretty_text.replace("'SyncBN'", "'BN'"), '.py')
+        cfg.model.backbone.init_cfg = None
+        model = MODELS.build(cfg.model).to(device).eval()
+        x = torch.randn(1, 3, size, size, device=device)
+        with torch.no_grad():
+            seconds = time_call(lambda: model(x, mode='tensor'), 1, repeats, device)
+        rates[name] = 1.0 / seconds
+        print(f'{name}: {seconds * 1e3:.0f} ms/image, {1 / seconds:.2f} images/s')
+    dw, dcls = rates.values()
+    print(f'UPerNet ConvNeXt-T-dcls / ConvNeXt-T throughput at {size}x{size}: '
+          f'{dcls / dw:.2f} (target >= 0.85)')
 
 
 if __name__ == '__main__':

@@ -13,3 +13,11 @@ def test_equivalent_stride_benchmark_runs() -> None:
     for row in rows:
         seconds, ratio, megabytes = (float(v) for v in row.strip('|').split('|')[1:])
         assert seconds > 0 and ratio > 0 and megabytes >= 0
+
+
+def test_dcls_and_dcnv3_benchmarks_run() -> None:
+    result = run_tool('benchmarks/dcls.py', '--repeats', '1', '--batches', '1',
+                      '--model-size', '64')
+    assert 'train speed-up' in result.stdout and 'throughput at 64x64' in result.stdout
+    result = run_tool('benchmarks/dcnv3.py', '--repeats', '1', '--scale', '0.125')
+    assert result.stdout.count('\n| ') >= 5

@@ -1,22 +1,4 @@
-# A slim ConvNeXt (token_mixer='dcls') with UPerNet, trained from scratch on
-# the sample data in a few CPU minutes.
-_base_ = [
-    '../_base_/models/upernet_convnext.py', '../_base_/datasets/sample.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_sample.py'
-]
-norm_cfg = dict(type='BN', requires_grad=True)
-model = dict(
-    data_preprocessor=dict(size=(128, 128)),
-    backbone=dict(
-        arch=dict(depths=[1, 1, 2, 1], dims=[16, 32, 64, 128]),
-        token_mixer='dcls',
-        dcls_cfg=dict(kernel_count=12, dilated_kernel_size=9),
-        drop_path_rate=0.0),
-    decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, num_classes=7,
-                     norm_cfg=norm_cfg),
-    auxiliary_head=dict(in_channels=64, channels=32, num_classes=7, norm_cfg=norm_cfg))
-custom_hooks = [dict(type='DCLSClampHook')]
-# DCLS positions: no weight decay, 5x the lr (no layer decay on this tiny model)
-optim_wrapper = dict(
-    constructor='ConvNeXtDCLSOptimizerConstructor',
-    paramwise_cfg=dict(decay_rate=1.0, decay_type='stage_wise', num_layers=6, dcls_lr_mult=5.0))
+# The slim sample ConvNeXt with DCLS mixers (9x9 dilated kernels, 12 elements,
+# positions shared per stage), trained from scratch on the sample data.
+_base_ = './upernet_convnext-atto-dw_sample-128x128.py'
+model = dict(backbone=dict(token_mixer='dcls'))

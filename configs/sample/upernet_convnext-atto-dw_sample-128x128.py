@@ -1,5 +1,5 @@
-# A slim ConvNeXt (token_mixer='dw') with UPerNet, trained from scratch on
-# the sample data in a few CPU minutes.
+# A slim ConvNeXt with UPerNet, trained from scratch on the sample data in a few
+# CPU minutes; token_mixer='dw' (7x7 depthwise). The DCLS variant inherits this.
 _base_ = [
     '../_base_/models/upernet_convnext.py', '../_base_/datasets/sample.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_sample.py'
@@ -16,7 +16,7 @@ model = dict(
                      norm_cfg=norm_cfg),
     auxiliary_head=dict(in_channels=64, channels=32, num_classes=7, norm_cfg=norm_cfg))
 custom_hooks = [dict(type='DCLSClampHook')]
-# DCLS positions: no weight decay, 5x the lr (no layer decay on this tiny model)
+# DCLS positions (if any): no weight decay, 5x the lr (no layer decay here)
 optim_wrapper = dict(
     constructor='ConvNeXtDCLSOptimizerConstructor',
     paramwise_cfg=dict(decay_rate=1.0, decay_type='stage_wise', num_layers=6, dcls_lr_mult=5.0))

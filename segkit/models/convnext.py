@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from segkit.models.checkpoint_utils import backbone_state_dict, load_pretrained
 from segkit.models.dcnv3_layers import DCNv3Conv2d
 from segkit.models.internimage import _DropPath
 from segkit.ops.dcls import Dcls2d
@@ -185,16 +186,9 @@ class ConvNeXt(BaseModule):
 
     def init_weights(self) -> None:
         if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
-            from mmengine.runner.checkpoint import CheckpointLoader
-
-            checkpoint = CheckpointLoader.load_checkpoint(self.init_cfg['checkpoint'],
-                                                          map_location='cpu')
-            result = self.load_state_dict(convert_convnext(checkpoint), strict=False)
-            missing = [k for k in result.missing_keys if not k.startswith('norm')]
-            if missing:
-                raise KeyError(f'{self.init_cfg["checkpoint"]} does not fit this ConvNeXt '
-                               f'(token_mixer={self.token_mixer!r}): missing {missing[:5]}'
-                               f'{" ..." if len(missing) > 5 else ""}')
+            # ImageNet checkpoints have no output norms (norm0..3): those start fresh
+            load_pretrained(self, self.init_cfg['checkpoint'], convert_convnext,
+                            optional=('norm',))
             return
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -226,18 +220,4 @@ def convert_convnext(checkpoint: dict) -> dict:
     ``head`` are dropped) and segmentation ones (``{'state_dict': ...}`` with
     ``backbone.`` prefixes). Parameter names are otherwise the official ones.
     """
-    state = checkpoint
-    for key in ('state_dict', 'model', 'module'):
-        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-            state = state[key]
-    has_backbone = any(k.startswith('backbone.') for k in state)
-    out = {}
-    for key, value in state.items():
-        if has_backbone:
-            if not key.startswith('backbone.'):
-                continue
-            key = key[len('backbone.'):]
-        if key.split('.')[0] in ('head', 'norm', 'fc_norm'):
-            continue
-        out[key] = value
-    return out
+    return backbone_state_dict(checkpoint, drop=('head', 'norm', 'fc_norm'))

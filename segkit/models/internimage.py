@@ -16,6 +16,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from segkit.models.checkpoint_utils import backbone_state_dict, load_pretrained
 from segkit.ops.dcnv3 import DCNv3
 from segkit.ops.equivalent_stride import econv2d_
 
@@ -248,16 +249,7 @@ class InternImage(BaseModule):
                 if isinstance(m, DCNv3):
                     m.reset_parameters()
             return
-        from mmengine.runner.checkpoint import CheckpointLoader
-
-        checkpoint = CheckpointLoader.load_checkpoint(self.init_cfg['checkpoint'],
-                                                      map_location='cpu')
-        state = convert_internimage(checkpoint)
-        result = self.load_state_dict(state, strict=False)
-        if result.missing_keys:
-            raise KeyError(f'{self.init_cfg["checkpoint"]} is not an InternImage checkpoint '
-                           f'for this architecture: missing {result.missing_keys[:5]}'
-                           f'{" ..." if len(result.missing_keys) > 5 else ""}')
+        load_pretrained(self, self.init_cfg['checkpoint'], convert_internimage)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = self.patch_embed(x)
@@ -278,18 +270,5 @@ def convert_internimage(checkpoint: dict) -> dict:
     ``backbone.`` and drops the classification head (``conv_head``, ``head``,
     ``avgpool``) and anything outside the backbone (decode heads).
     """
-    state = checkpoint
-    for key in ('state_dict', 'model', 'module'):
-        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-            state = state[key]
-    has_backbone = any(k.startswith('backbone.') for k in state)
-    out = {}
-    for key, value in state.items():
-        if has_backbone:
-            if not key.startswith('backbone.'):
-                continue
-            key = key[len('backbone.'):]
-        if key.split('.')[0] in ('conv_head', 'head', 'avgpool', 'fc_norm', 'clip_projector'):
-            continue
-        out[key] = value
-    return out
+    return backbone_state_dict(
+        checkpoint, drop=('conv_head', 'head', 'avgpool', 'fc_norm', 'clip_projector'))

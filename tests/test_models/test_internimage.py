@@ -104,7 +104,7 @@ def test_official_checkpoints_convert_and_load(tmp_path) -> None:
             torch.testing.assert_close(net.state_dict()[key], value)
     wrong = InternImage(dict(TINY, depths=[2, 1, 2, 1]),
                         init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(KeyError, match='not an InternImage checkpoint for this architecture'):
+    with pytest.raises(KeyError, match='does not fit this InternImage'):
         wrong.init_weights()
 
 
