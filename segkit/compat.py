@@ -18,7 +18,9 @@ Two problems make mmsegmentation 1.2.2 unusable out of the box on torch 2.14:
    replaces mmengine's local-file loader) always loads with
    ``weights_only=True``: a checkpoint can never run code.
 
-:func:`apply` does both; ``import segkit`` calls it.
+:func:`apply` does both, makes mmengine's local file writes (checkpoints,
+``last_checkpoint``) atomic, and registers a CPU DDP wrapper; ``import
+segkit`` calls it.
 """
 from __future__ import annotations
 
@@ -306,6 +308,24 @@ def _register_checkpoint_loader() -> None:
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
 
 
+def _make_local_writes_atomic() -> None:
+    """mmengine writes checkpoints and ``last_checkpoint`` with a plain
+    ``open(path, 'wb')``; a kill mid-write would leave a truncated file. Its
+    local backend now writes a temporary file and renames it."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+
+    from segkit.utils.io import atomic_write_bytes
+
+    def put(self, obj: bytes, filepath) -> None:  # noqa: ANN001 - mmengine's signature
+        atomic_write_bytes(filepath, obj)
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:  # noqa: ANN001
+        atomic_write_bytes(filepath, obj.encode(encoding))
+
+    LocalBackend.put = put
+    LocalBackend.put_text = put_text
+
+
 _applied = False
 
 
@@ -320,6 +340,7 @@ def apply() -> None:
     install_mmcv_ops_standin()
     allow_mmengine_checkpoints()
     _register_checkpoint_loader()
+    _make_local_writes_atomic()
     _register_cpu_ddp()
     _applied = True
 

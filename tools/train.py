@@ -18,6 +18,8 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--on-nan', choices=['raise', 'skip'], default='raise',
+                        help='a NaN/Inf loss stops training (default) or skips that step')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, e.g. train_cfg.max_iters=100')
@@ -35,7 +37,8 @@ def main() -> None:
     from segkit.apis import train
 
     work_dir = train(args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
-                     cfg_options=args.cfg_options, launcher=args.launcher)
+                     cfg_options=args.cfg_options, launcher=args.launcher,
+                     on_non_finite=args.on_nan)
     print(f'work dir: {work_dir}')
 
 

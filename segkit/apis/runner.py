@@ -103,7 +103,8 @@ def _setup_launcher(cfg: Config, launcher: str) -> None:
 
 def train(config: str | os.PathLike, work_dir: str | None = None,
           resume: str | bool | None = None, amp: bool = False,
-          cfg_options: dict | None = None, launcher: str = 'none') -> Path:
+          cfg_options: dict | None = None, launcher: str = 'none',
+          on_non_finite: str = 'raise') -> Path:
     """Trains a model from a config with mmengine's Runner.
 
     Args:
@@ -116,6 +117,8 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         amp: Train with automatic mixed precision.
         cfg_options: Overrides merged into the config.
         launcher: ``'none'`` or ``'pytorch'`` (torchrun), ``'slurm'``, ``'mpi'``.
+        on_non_finite: What a NaN/Inf loss does: ``'raise'`` stops before the
+            update, naming the step; ``'skip'`` drops the update.
 
     Returns:
         The work directory.
@@ -127,8 +130,12 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
     if amp:
+        # NOTE: AMP's dynamic loss scaling already skips steps with inf gradients
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif cfg.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
+        cfg.optim_wrapper.type = 'NonFiniteGuardOptimWrapper'
+        cfg.optim_wrapper.on_non_finite = on_non_finite
     if resume in (True, 'auto'):
         cfg.resume = True
         cfg.load_from = None

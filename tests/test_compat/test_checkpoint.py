@@ -99,3 +99,24 @@ def test_not_a_checkpoint_and_missing(tmp_path: Path) -> None:
         load_checkpoint_file(junk)
     with pytest.raises(CheckpointError, match='checkpoint not found'):
         load_checkpoint_file(tmp_path / 'missing.pth')
+
+
+def test_mmengine_local_writes_are_atomic(tmp_path: Path, monkeypatch) -> None:
+    """A crash between writing and renaming leaves the old file, never a truncated one."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    target = tmp_path / 'work' / 'iter_1.pth'
+    save_checkpoint({'state_dict': {'w': torch.ones(2)}}, str(target))
+    assert torch.load(target, weights_only=True)['state_dict']['w'].sum() == 2
+    LocalBackend().put_text(str(target), tmp_path / 'work' / 'last_checkpoint')
+
+    def crash(src, dst):
+        raise OSError('killed')
+
+    monkeypatch.setattr(os, 'replace', crash)
+    with pytest.raises(OSError, match='killed'):
+        save_checkpoint({'state_dict': {'w': torch.zeros(2)}}, str(target))
+    monkeypatch.undo()
+    assert torch.load(target, weights_only=True)['state_dict']['w'].sum() == 2
+    assert sorted(p.name for p in target.parent.iterdir()) == ['iter_1.pth', 'last_checkpoint']

@@ -38,6 +38,7 @@ def test_train_writes_checkpoints(trained: Path) -> None:
     ckpt = torch.load(trained / 'iter_10.pth', weights_only=True)
     assert ckpt['meta']['iter'] == 10
     assert ckpt['meta']['dataset_meta']['classes'][0] == 'ground'
+    assert not list(trained.rglob('*.tmp')), 'atomic writes leave no temporary files'
 
 
 def test_test_prints_table_and_writes_json(trained: Path, sample_root: Path,
@@ -132,3 +133,27 @@ def test_other_sample_models_train(config: str, sample_root: Path, tmp_path: Pat
     assert len(losses) >= 2 and all(v == v and v < 10 for v in losses)  # finite
     assert re.search(r'mIoU: [\d.]+', log)
     assert (tmp_path / 'iter_10.pth').is_file()
+
+
+def test_nan_loss_stops_with_the_step_named(sample_root: Path, tmp_path: Path) -> None:
+    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+                      *sample_cfg_options(sample_root, max_iters=4, interval=2),
+                      'model.decode_head.loss_decode.loss_weight=nan', check=False)
+    _one_line_error(result, 'NonFiniteLossError', 'at training step 1')
+    assert not list(tmp_path.glob('iter_*.pth')), 'no checkpoint with NaN weights'
+
+
+def test_nan_guard_skip_leaves_weights_untouched() -> None:
+    from segkit.engine import NonFiniteGuardOptimWrapper
+
+    layer = torch.nn.Linear(2, 1)
+    before = layer.weight.detach().clone()
+    wrapper = NonFiniteGuardOptimWrapper(torch.optim.SGD(layer.parameters(), lr=1.0),
+                                         on_non_finite='skip')
+    wrapper.update_params(layer(torch.ones(1, 2)).sum() * float('inf'))
+    assert wrapper.skipped_steps == 1 and torch.equal(layer.weight, before)
+    wrapper.update_params(layer(torch.ones(1, 2)).sum())
+    assert not torch.equal(layer.weight, before)
+    with pytest.raises(ValueError, match='on_non_finite'):
+        NonFiniteGuardOptimWrapper(torch.optim.SGD(layer.parameters(), lr=1.0),
+                                   on_non_finite='ignore')
