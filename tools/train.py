@@ -18,6 +18,9 @@ def parse_args() -> argparse.Namespace:
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--skip-bad-samples', type=float, metavar='FRACTION',
+                        help='skip unreadable/invalid training samples (logged) until more '
+                             'than FRACTION of the dataset is bad; default: stop at the first')
     parser.add_argument('--on-nan', choices=['raise', 'skip'], default='raise',
                         help='a NaN/Inf loss stops training (default) or skips that step')
     parser.add_argument(
@@ -38,7 +41,7 @@ def main() -> None:
 
     work_dir = train(args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
                      cfg_options=args.cfg_options, launcher=args.launcher,
-                     on_non_finite=args.on_nan)
+                     on_non_finite=args.on_nan, skip_bad_samples=args.skip_bad_samples)
     print(f'work dir: {work_dir}')
 
 

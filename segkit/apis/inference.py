@@ -126,7 +126,8 @@ def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike,
 def _pipeline(model: torch.nn.Module):
     from mmcv.transforms import Compose
 
-    steps = [dict(t) for t in model.cfg.test_pipeline if t.get('type') != 'LoadAnnotations']
+    label_steps = ('LoadAnnotations', 'ValidateSegSample')
+    steps = [dict(t) for t in model.cfg.test_pipeline if t.get('type') not in label_steps]
     steps[0] = dict(type='LoadImageFromNDArray')
     return Compose(steps)
 

@@ -87,6 +87,19 @@ def check_data_roots(cfg: Config, splits: tuple[str, ...] = ('train', 'val', 'te
                     f'(expected {layout})')
 
 
+def _wrap_datasets(cfg: Config, skip_bad: float | None) -> None:
+    """Wraps the train and val datasets in ``SafeDataset``: a bad sample is
+    named (or, for training with ``skip_bad``, skipped up to that fraction)."""
+    for split, skip in (('train_dataloader', skip_bad), ('val_dataloader', None)):
+        loader = cfg.get(split)
+        if not loader or loader.dataset.get('type') == 'SafeDataset':
+            continue
+        wrapped = dict(type='SafeDataset', dataset=loader.dataset, skip_bad=skip is not None)
+        if skip is not None:
+            wrapped['max_skip_fraction'] = skip
+        loader.dataset = wrapped
+
+
 def _setup_launcher(cfg: Config, launcher: str) -> None:
     cfg.launcher = launcher
     if launcher == 'none' or torch.cuda.is_available():
@@ -104,7 +117,7 @@ def _setup_launcher(cfg: Config, launcher: str) -> None:
 def train(config: str | os.PathLike, work_dir: str | None = None,
           resume: str | bool | None = None, amp: bool = False,
           cfg_options: dict | None = None, launcher: str = 'none',
-          on_non_finite: str = 'raise') -> Path:
+          on_non_finite: str = 'raise', skip_bad_samples: float | None = None) -> Path:
     """Trains a model from a config with mmengine's Runner.
 
     Args:
@@ -119,6 +132,9 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         launcher: ``'none'`` or ``'pytorch'`` (torchrun), ``'slurm'``, ``'mpi'``.
         on_non_finite: What a NaN/Inf loss does: ``'raise'`` stops before the
             update, naming the step; ``'skip'`` drops the update.
+        skip_bad_samples: None stops at the first unreadable or invalid
+            training sample, naming its files; a fraction skips bad samples
+            (logged and counted) until more than that fraction are bad.
 
     Returns:
         The work directory.
@@ -144,6 +160,7 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
             raise SegkitError(f'checkpoint to resume from not found: {resume}')
         cfg.resume = True
         cfg.load_from = resume
+    _wrap_datasets(cfg, skip_bad_samples)
     _setup_launcher(cfg, launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
