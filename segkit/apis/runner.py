@@ -161,6 +161,9 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         cfg.resume = True
         cfg.load_from = resume
     _wrap_datasets(cfg, skip_bad_samples)
+    hooks = list(cfg.get('custom_hooks', []))
+    if not any(h.get('type') == 'RNGStateHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='RNGStateHook')]  # exact resume
     _setup_launcher(cfg, launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -157,3 +157,40 @@ def test_nan_guard_skip_leaves_weights_untouched() -> None:
     with pytest.raises(ValueError, match='on_non_finite'):
         NonFiniteGuardOptimWrapper(torch.optim.SGD(layer.parameters(), lr=1.0),
                                    on_non_finite='ignore')
+
+
+def test_kill_and_resume_reaches_the_uninterrupted_weights(sample_root: Path,
+                                                           tmp_path: Path) -> None:
+    """kill -9 mid-training, --resume: the same weights as a run never interrupted."""
+    import subprocess
+    import time
+
+    from tests.conftest import REPO
+
+    options = [*sample_cfg_options(sample_root, max_iters=12, interval=3),
+               'default_hooks.checkpoint.max_keep_ckpts=-1']
+    straight = tmp_path / 'straight'
+    run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', straight, '--cfg-options', *options)
+
+    killed = tmp_path / 'killed'
+    proc = subprocess.Popen([sys.executable, 'tools/train.py', str(SAMPLE_CONFIG), '--work-dir',
+                             str(killed), '--cfg-options', *options], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not (killed / 'iter_3.pth').exists() and time.time() < deadline:
+            assert proc.poll() is None, 'training ended before it could be killed'
+            time.sleep(0.05)
+        proc.kill()  # SIGKILL: no clean-up runs
+    finally:
+        proc.wait()
+    assert not (killed / 'iter_12.pth').exists()
+    run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', killed, '--resume',
+             '--cfg-options', *options)
+    a = torch.load(straight / 'iter_12.pth', weights_only=True)
+    b = torch.load(killed / 'iter_12.pth', weights_only=True)
+    assert a['meta']['iter'] == b['meta']['iter'] == 12
+    for key, value in a['state_dict'].items():
+        torch.testing.assert_close(b['state_dict'][key], value, rtol=0, atol=0, msg=key)
+    for x, y in zip(a['optimizer']['state'].values(), b['optimizer']['state'].values()):
+        torch.testing.assert_close(x['exp_avg'], y['exp_avg'], rtol=0, atol=0)
