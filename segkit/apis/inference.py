@@ -82,9 +82,20 @@ def list_inputs(source: str | os.PathLike) -> tuple[Path, list[Path]]:
     if not source.exists():
         raise FileNotFoundError(f'input not found: {source}')
     if source.is_dir():
-        files = sorted(p for p in source.rglob('*')
-                       if p.suffix.lower() in IMAGE_EXTENSIONS and not p.is_dir())
-        return source, files
+        files, seen = [], set()
+        # NOTE: os.walk follows symlinked folders (Path.rglob does not before
+        # Python 3.13); each real folder is visited once (real folders before
+        # links to them), so link loops end and no image is done twice
+        for folder, subfolders, names in os.walk(source, followlinks=True):
+            real = os.path.realpath(folder)
+            if real in seen:
+                subfolders[:] = []
+                continue
+            seen.add(real)
+            subfolders.sort(key=lambda n: (os.path.islink(os.path.join(folder, n)), n))
+            files += [Path(folder) / n for n in names
+                      if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+        return source, sorted(files)
     if source.suffix.lower() == '.txt':
         lines = [line.strip() for line in source.read_text(encoding='utf-8').splitlines()]
         files = [(source.parent / line) for line in lines if line and not line.startswith('#')]

@@ -52,6 +52,15 @@ def _odd_images(root: Path) -> dict[str, tuple[int, int] | None]:
     exif[0x0112] = 6  # rotate 90 degrees: the upright image is 60 x 40
     save('rotated.jpg', Image.fromarray(rgb), (60, 40), exif=exif)
     save('nested/dir with space/ünï côdé.JPG', Image.fromarray(rgb), (40, 60))
+    (root / 'linked.png').symlink_to(root / 'gray.png')
+    expected['linked.png'] = (40, 60)
+    (root / 'linked').symlink_to(root / 'nested', target_is_directory=True)  # seen once
+    (root / 'nested' / 'loop').symlink_to(root, target_is_directory=True)  # a link loop
+    external = root.parent / f'{root.name}_external'  # a linked folder outside the input
+    external.mkdir()
+    (external / 'real.png').write_bytes((root / 'gray.png').read_bytes())
+    (root / 'outside').symlink_to(external, target_is_directory=True)
+    expected['outside/real.png'] = (40, 60)
     (root / 'empty.jpg').write_bytes(b'')
     expected['empty.jpg'] = None
     (root / 'not_an_image.png').write_text('hello')
@@ -95,7 +104,8 @@ def test_infer_tool_end_to_end(checkpoint: Path, tmp_path: Path) -> None:
         assert labels.shape == size and labels.max() < 7, name
         assert (out / 'overlays' / Path(name).with_suffix('.jpg')).is_file()
         assert (tmp_path / 'show' / Path(name).with_suffix('.jpg')).is_file()
-    assert 'segmented 8 images' in result.stdout and '3 failed' in result.stdout
+    assert not (out / 'labels' / 'linked').exists()  # the same folder as nested/
+    assert 'segmented 10 images' in result.stdout and '3 failed' in result.stdout
     assert result.stderr.count('failed: ') == 3
     assert not any(p.name.endswith('.tmp') for p in out.rglob('*'))
 

@@ -194,3 +194,24 @@ def test_kill_and_resume_reaches_the_uninterrupted_weights(sample_root: Path,
         torch.testing.assert_close(b['state_dict'][key], value, rtol=0, atol=0, msg=key)
     for x, y in zip(a['optimizer']['state'].values(), b['optimizer']['state'].values()):
         torch.testing.assert_close(x['exp_avg'], y['exp_avg'], rtol=0, atol=0)
+
+
+def test_dataloader_worker_crash_is_reported_not_a_hang(sample_root: Path, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    from tests.conftest import REPO
+
+    monkeypatch.setenv('PYTHONPATH', str(REPO))  # for tests.helpers in the tool's process
+    config = tmp_path / 'crash.py'
+    config.write_text(
+        f"_base_ = '{SAMPLE_CONFIG}'\n"
+        "custom_imports = dict(imports=['segkit', 'tests.helpers.crash'],\n"
+        "                      allow_failed_imports=False)\n"
+        "train_pipeline = [dict(type='LoadImageFromFile'), dict(type='KillWorker')]\n"
+        f"train_dataloader = dict(num_workers=2, persistent_workers=False, dataset=dict(\n"
+        f"    data_root='{sample_root / 'ade'}', pipeline=train_pipeline))\n")
+    options = [o for o in sample_cfg_options(sample_root, max_iters=4, interval=4)
+               if not o.startswith('train_dataloader.num_workers')
+               and not o.startswith('train_dataloader.persistent')]
+    result = run_tool('tools/train.py', config, '--work-dir', tmp_path / 'work',
+                      '--cfg-options', *options, check=False, timeout=300)
+    _one_line_error(result, 'DataLoader worker', 'killed by signal')

@@ -1,0 +1,1 @@
+"""Test-only registrations (configs pull them in with custom_imports)."""
