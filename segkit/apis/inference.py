@@ -21,7 +21,7 @@ import torch
 from segkit.utils.io import atomic_write_bytes, atomic_write_text
 
 __all__ = ['IMAGE_EXTENSIONS', 'read_image', 'list_inputs', 'load_segmentor',
-           'predict_logits', 'segment_inputs', 'InferenceSummary']
+           'predict_logits', 'labels_at', 'segment_inputs', 'InferenceSummary']
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -147,8 +147,14 @@ def _pipeline(model: torch.nn.Module):
 def predict_logits(model: torch.nn.Module, images: Sequence[np.ndarray],
                    scales: Sequence[float] = (1.0,), flip: bool = False,
                    pipeline=None) -> list[torch.Tensor]:
-    """Class scores (C, H, W) at each image's own size, averaged over the
-    scales and, with ``flip``, horizontal flips."""
+    """Class probabilities (C, h, w) of each image at its *working* size.
+
+    The working size is what the config's test pipeline resizes the image to
+    (bounded by the pipeline's scale, whatever the image's own size); scales
+    and, with ``flip``, horizontal flips are averaged there. Use
+    :func:`labels_at` for the label map at the image's own size: it
+    upsamples in strips, so memory stays bounded for huge images.
+    """
     import cv2
 
     pipeline = pipeline or _pipeline(model)
@@ -160,21 +166,50 @@ def predict_logits(model: torch.nn.Module, images: Sequence[np.ndarray],
             x = image[:, ::-1] if flipped else image
             if scale != 1.0:
                 x = cv2.resize(x, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-            batch.append(pipeline(dict(img=np.ascontiguousarray(x))))
+            item = pipeline(dict(img=np.ascontiguousarray(x)))
+            # NOTE: mmseg would upsample the logits to the original size (C x H x W,
+            # unbounded); asking for the working size keeps them small
+            sample = item['data_samples']
+            sample.set_metainfo(dict(ori_shape=sample.metainfo['img_shape']))
+            batch.append(item)
         data = dict(inputs=[b['inputs'] for b in batch],
                     data_samples=[b['data_samples'] for b in batch])
         results = model.test_step(data)
-        for i, (result, image) in enumerate(zip(results, images)):
+        for i, result in enumerate(results):
             logits = result.seg_logits.data.float()
-            if logits.shape[-2:] != image.shape[:2]:
+            if total[i] is not None and logits.shape[-2:] != total[i].shape[-2:]:
                 logits = torch.nn.functional.interpolate(
-                    logits[None], size=image.shape[:2], mode='bilinear',
+                    logits[None], size=total[i].shape[-2:], mode='bilinear',
                     align_corners=False)[0]
             if flipped:
                 logits = logits.flip(-1)
             probs = logits.softmax(0) if logits.shape[0] > 1 else logits.sigmoid()
             total[i] = probs if total[i] is None else total[i] + probs
     return [t / len(variants) for t in total]  # type: ignore[operator]
+
+
+def labels_at(probs: torch.Tensor, size: tuple[int, int], rows: int = 256) -> np.ndarray:
+    """Label map (H, W) from (C, h, w) probabilities, upsampled bilinearly.
+
+    Equal to ``interpolate(probs, size, 'bilinear').argmax(0)`` but done
+    ``rows`` output rows at a time, so memory is C x rows x W at most.
+    """
+    c, h, w = probs.shape
+    height, width = size
+    if (h, w) == (height, width):
+        return probs.argmax(0).cpu().numpy()
+    out = np.empty((height, width), dtype=np.uint8 if c <= 256 else np.int32)
+    # align_corners=False: output pixel centres map to (i + 0.5) * in / out - 0.5
+    xs = ((torch.arange(width, dtype=torch.float32) + 0.5) / width) * 2 - 1
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        ys = ((torch.arange(top, bottom, dtype=torch.float32) + 0.5) / height) * 2 - 1
+        grid = torch.stack(torch.meshgrid(ys, xs, indexing='ij')[::-1], dim=-1)
+        strip = torch.nn.functional.grid_sample(
+            probs[None], grid[None].to(probs.device), mode='bilinear',
+            padding_mode='border', align_corners=False)[0]
+        out[top:bottom] = strip.argmax(0).cpu().numpy()
+    return out
 
 
 @dataclass
@@ -232,10 +267,11 @@ def segment_inputs(model: torch.nn.Module, source: str | os.PathLike,
     def flush() -> None:
         if not pending:
             return
-        logits = predict_logits(model, [img for _, img in pending], scales, flip, pipeline)
-        for (path, image), scores in zip(pending, logits):
-            labels = scores.argmax(0).cpu().numpy().astype(
-                np.uint8 if scores.shape[0] <= 256 else np.uint16)
+        probs = predict_logits(model, [img for _, img in pending], scales, flip, pipeline)
+        for (path, image), scores in zip(pending, probs):
+            labels = labels_at(scores, image.shape[:2])
+            if labels.dtype != np.uint8:
+                labels = labels.astype(np.uint16)
             rel = _relative(path, root)
             label_file = out / 'labels' / rel.with_suffix('.png')
             overlay_file = out / 'overlays' / rel.with_suffix('.jpg')

@@ -74,7 +74,7 @@ def evaluate_robustness(model: torch.nn.Module, severities: Sequence[float] = (0
     from mmseg.registry import DATASETS
     from tqdm import tqdm
 
-    from segkit.apis.inference import _pipeline, predict_logits
+    from segkit.apis.inference import _pipeline, labels_at, predict_logits
 
     cfg = model.cfg
     dataset_cfg = dict(cfg.test_dataloader.dataset)
@@ -94,7 +94,8 @@ def evaluate_robustness(model: torch.nn.Module, severities: Sequence[float] = (0
         for severity in severities:
             occluded, mask = occlude(image, severity / 100.0,
                                      seed_for(seed, item['img_path'], severity), fill)
-            pred = predict_logits(model, [occluded], pipeline=pipeline)[0].argmax(0).numpy()
+            probs = predict_logits(model, [occluded], pipeline=pipeline)[0]
+            pred = labels_at(probs, label.shape[:2])
             for region, region_mask in (('all', None), ('occluded', mask), ('visible', ~mask)):
                 stats[severity][region].update(pred, label, region_mask)
             covered[severity].append(mask.mean())

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from segkit.apis.inference import load_segmentor, predict_logits, read_image
+from segkit.apis.inference import labels_at, load_segmentor, predict_logits, read_image
 from tests.conftest import SAMPLE_CONFIG, run_tool
 
 
@@ -136,7 +136,35 @@ def test_sliding_window_equals_whole_when_one_window_covers(checkpoint: Path) ->
     small = load_segmentor(SAMPLE_CONFIG, checkpoint, cfg_options={
         'model.test_cfg.mode': 'slide', 'model.test_cfg.crop_size': (64, 64),
         'model.test_cfg.stride': (48, 48)})
-    assert predict_logits(small, [image])[0].shape == (7, 96, 112)
+    probs = predict_logits(small, [image])[0]
+    assert probs.shape == (7, 110, 128)  # the pipeline's working size (scale 128)
+    assert labels_at(probs, (96, 112)).shape == (96, 112)
+
+
+def test_labels_at_equals_full_upsampling_in_strips() -> None:
+    probs = torch.rand(5, 37, 53)
+    full = torch.nn.functional.interpolate(probs[None], size=(300, 410), mode='bilinear',
+                                           align_corners=False)[0].argmax(0).numpy()
+    strips = labels_at(probs, (300, 410), rows=64)
+    assert (strips == full).mean() > 0.999  # ties aside, the same label map
+    assert labels_at(probs, (37, 53)).shape == (37, 53)
+
+
+def test_huge_image_memory_stays_bounded(checkpoint: Path, tmp_path: Path) -> None:
+    """A 6000x4000 image: labels written at full size, logits kept at working size."""
+    import cv2
+
+    big = tmp_path / 'in' / 'big.jpg'
+    big.parent.mkdir()
+    cv2.imwrite(str(big), np.random.default_rng(0).integers(0, 255, (4000, 6000, 3),
+                                                             dtype=np.uint8))
+    model = load_segmentor(SAMPLE_CONFIG, checkpoint)
+    probs = predict_logits(model, [read_image(big)])[0]
+    assert probs.shape[-2:] == (85, 128)  # bounded by the pipeline's scale
+    result = run_tool('tools/infer.py', SAMPLE_CONFIG, checkpoint, big.parent,
+                      '--out', tmp_path / 'out')
+    labels = np.asarray(Image.open(tmp_path / 'out' / 'labels' / 'big.png'))
+    assert labels.shape == (4000, 6000) and 'segmented 1 images' in result.stdout
 
 
 def test_flip_and_scales_average(checkpoint: Path) -> None:
