@@ -18,7 +18,8 @@ from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for t
 
 from segkit.utils.io import atomic_write_text
 
-__all__ = ['SegkitError', 'load_config', 'check_data_roots', 'train', 'test']
+__all__ = ['SegkitError', 'load_config', 'check_data_roots', 'check_model_wiring', 'train',
+           'test']
 
 
 class SegkitError(RuntimeError):
@@ -100,6 +101,35 @@ def _wrap_datasets(cfg: Config, skip_bad: float | None) -> None:
         loader.dataset = wrapped
 
 
+def check_model_wiring(model: torch.nn.Module, size: tuple[int, int] = (64, 64)) -> None:
+    """Runs one small forward pass to catch mis-wired models before training.
+
+    Raises:
+        SegkitError: naming the module whose input did not fit (for example a
+            decode head whose ``in_channels`` differ from the backbone's).
+    """
+    entered: list[str] = []
+    handles = [m.register_forward_pre_hook(lambda mod, args, name=name: entered.append(name))
+               for name, m in model.named_modules() if name and not list(m.children())]
+    was_training = model.training
+    model.eval()
+    try:
+        param = next(model.parameters())
+        with torch.no_grad():
+            model(torch.zeros(1, 3, *size, device=param.device, dtype=param.dtype),
+                  mode='tensor')
+    except RuntimeError as e:
+        where = entered[-1] if entered else 'the model'
+        message = ' '.join(str(e).split())
+        raise SegkitError(f'the model does not fit together at {where}: {message} '
+                          '(check in_channels / in_index of the heads against the '
+                          "backbone's outputs)") from None
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+
+
 def _setup_launcher(cfg: Config, launcher: str) -> None:
     cfg.launcher = launcher
     if launcher == 'none' or torch.cuda.is_available():
@@ -166,6 +196,8 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         cfg.custom_hooks = hooks + [dict(type='RNGStateHook')]  # exact resume
     _setup_launcher(cfg, launcher)
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+    check_model_wiring(model)
     runner.train()
     return Path(cfg.work_dir)
 

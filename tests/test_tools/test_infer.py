@@ -68,6 +68,9 @@ def _odd_images(root: Path) -> dict[str, tuple[int, int] | None]:
     good = root / 'gray.png'
     (root / 'truncated.png').write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     expected['truncated.png'] = None
+    jpeg = root / 'cmyk.jpg'
+    (root / 'truncated.jpg').write_bytes(jpeg.read_bytes()[: jpeg.stat().st_size // 2])
+    expected['truncated.jpg'] = None
     return expected
 
 
@@ -105,8 +108,8 @@ def test_infer_tool_end_to_end(checkpoint: Path, tmp_path: Path) -> None:
         assert (out / 'overlays' / Path(name).with_suffix('.jpg')).is_file()
         assert (tmp_path / 'show' / Path(name).with_suffix('.jpg')).is_file()
     assert not (out / 'labels' / 'linked').exists()  # the same folder as nested/
-    assert 'segmented 10 images' in result.stdout and '3 failed' in result.stdout
-    assert result.stderr.count('failed: ') == 3
+    assert 'segmented 10 images' in result.stdout and '4 failed' in result.stdout
+    assert result.stderr.count('failed: ') == 4
     assert not any(p.name.endswith('.tmp') for p in out.rglob('*'))
 
 

@@ -215,3 +215,15 @@ def test_dataloader_worker_crash_is_reported_not_a_hang(sample_root: Path, tmp_p
     result = run_tool('tools/train.py', config, '--work-dir', tmp_path / 'work',
                       '--cfg-options', *options, check=False, timeout=300)
     _one_line_error(result, 'DataLoader worker', 'killed by signal')
+
+
+def test_wrong_in_channels_and_unknown_type_are_one_line(sample_root: Path,
+                                                         tmp_path: Path) -> None:
+    options = sample_cfg_options(sample_root)
+    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+                      *options, 'model.decode_head.in_channels=96', check=False)
+    _one_line_error(result, 'does not fit together at decode_head.convs.0.conv',
+                    '128 channels')
+    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+                      *options, 'model.backbone.type=NoSuchNet', check=False)
+    _one_line_error(result, 'NoSuchNet is not in the mmseg::model registry')
