@@ -228,7 +228,9 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
     check_data_roots(cfg, ('test',))
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
-    cfg.load_from = checkpoint
+    # NOTE: loaded strictly below: the Runner's own load_from only warns
+    # about missing keys, and a half-random model would be evaluated
+    cfg.load_from = None
     cfg.resume = False
     if show_dir:
         hook = cfg.default_hooks.visualization
@@ -244,6 +246,7 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
         cfg.model = cfg.tta_model
     _setup_launcher(cfg, launcher)
     runner = Runner.from_cfg(cfg)
+    runner.load_checkpoint(checkpoint, strict=True)
     metrics = runner.test()
     # numpy scalars -> Python numbers, so the metrics serialise as JSON
     metrics = {k: v.item() if hasattr(v, 'item') else v for k, v in metrics.items()}
