@@ -1,5 +1,5 @@
 # segkit: two commands do all the set-up on a fresh machine.
-#   make demo   installs, generates the sample data, trains four small models on the CPU,
+#   make demo   installs, generates the sample data, trains three small models on the CPU,
 #               evaluates, compares them (clean and occluded) and segments a folder
 #   make test   installs with the test extras and runs the test suite
 PYTHON ?= python3
@@ -7,9 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DIR    := work_dirs/demo
 # one model per operator family: a ResNet densified by equivalent stride,
-# ConvNeXt with plain depthwise and with DCLS mixers, InternImage (DCNv3)
-DEMO_MODELS := fcn_dense-r18_sample-128x128 upernet_convnext-atto-dw_sample-128x128 \
-               upernet_convnext-atto-dcls_sample-128x128 upernet_internimage-atto_sample-128x128
+# ConvNeXt with DCLS mixers, InternImage (DCNv3). Add more on the command line:
+#   make demo DEMO_MODELS="... upernet_convnext-atto-dw_sample-128x128"
+DEMO_MODELS ?= fcn_dense-r18_sample-128x128 upernet_convnext-atto-dcls_sample-128x128 \
+               upernet_internimage-atto_sample-128x128
 
 .PHONY: demo test install clean
 
