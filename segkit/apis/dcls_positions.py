@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 
-import torch
 import torch.nn as nn
 
 from segkit.ops.dcls import Dcls2d

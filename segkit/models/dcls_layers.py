@@ -7,7 +7,6 @@ Khalfaoui-Hassani et al., ICLR 2023, arXiv 2112.03740 (DCLS); Chen et al.,
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmseg.models.decode_heads import ASPPHead

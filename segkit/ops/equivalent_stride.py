@@ -28,7 +28,6 @@ pooling only the positions that exist in the original (``::E``).
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 from dataclasses import dataclass, field
 

@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 from mmseg.registry import DATASETS
 

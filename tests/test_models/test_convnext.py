@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmcv.cnn import build_conv_layer
 from mmseg.registry import MODELS
 
