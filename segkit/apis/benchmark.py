@@ -1,8 +1,6 @@
 """Speed, memory, size and FLOPs of segmentors, and side-by-side comparison."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from pathlib import Path
@@ -10,7 +8,7 @@ from typing import Sequence
 
 import torch
 
-from segkit.utils.io import atomic_write_bytes, atomic_write_text
+from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 from segkit.utils.profiling import peak_memory, reset_peak_memory, time_call
 
 __all__ = ['benchmark_segmentor', 'count_flops', 'resolve_model_pair', 'compare_models',
@@ -144,11 +142,7 @@ def compare_models(pairs: Sequence[tuple[str, str]], size: tuple[int, int] = (51
 
 def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[int, int]) -> str:
     """Writes comparison.{md,csv,json} and comparison.png; returns the Markdown."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     out = Path(out_dir)
     md = [f'| model | backbone | params (M) | GFLOPs @{size[0]}x{size[1]} | clean mIoU | '
           'occluded mIoU (mean) | ratio | images/s | peak memory (MB) |',
@@ -160,11 +154,7 @@ def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[i
                   f"{r['peak_mb']:.0f} |")
     text = '\n'.join(md) + '\n'
     atomic_write_text(out / 'comparison.md', text)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(out / 'comparison.csv', buffer.getvalue())
+    atomic_write_csv(out / 'comparison.csv', rows)
     atomic_write_text(out / 'comparison.json', json.dumps(rows, indent=2))
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
     names = [r['model'] for r in rows]
@@ -175,8 +165,5 @@ def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[i
         ax.set_xticklabels(names, rotation=30, ha='right', fontsize=7)
         ax.set_title(label, fontsize=9)
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format='png', dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(out / 'comparison.png', png.getvalue())
+    atomic_save_figure(fig, out / 'comparison.png')
     return text

@@ -6,7 +6,7 @@ import os
 import torch.nn as nn
 
 from segkit.ops.dcls import Dcls2d
-from segkit.utils.io import atomic_write_bytes
+from segkit.utils.io import atomic_save_figure, pyplot
 
 __all__ = ['collect_dcls_positions', 'plot_dcls_positions']
 
@@ -33,13 +33,7 @@ def collect_dcls_positions(model: nn.Module) -> dict[str, dict]:
 def plot_dcls_positions(positions: dict[str, dict], out: str | os.PathLike,
                         title: str = 'DCLS tap positions') -> None:
     """One panel per position set: a 2D histogram of where its taps sit (PNG)."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if not positions:
         raise ValueError('the model has no DCLS layers')
     count = len(positions)
@@ -56,7 +50,4 @@ def plot_dcls_positions(positions: dict[str, dict], out: str | os.PathLike,
         ax.set_ylabel('y')
     fig.suptitle(title)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(out, buffer.getvalue())
+    atomic_save_figure(fig, out)

@@ -8,8 +8,6 @@ and its ratio to the clean mIoU.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -19,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from segkit.utils.io import atomic_write_bytes, atomic_write_text
+from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 
 from .occlusion import occlude, seed_for
 
@@ -116,11 +114,7 @@ def summarise(results: Sequence[SeverityResult]) -> dict:
 def write_robustness_report(results: dict[str, list[SeverityResult]],
                             out_dir: str | os.PathLike, fill: str) -> dict:
     """Writes robustness.{md,csv,json} and robustness.png (mIoU vs severity per model)."""
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     out = Path(out_dir)
     rows, summaries = [], {}
     for name, per_severity in results.items():
@@ -141,11 +135,7 @@ def write_robustness_report(results: dict[str, list[SeverityResult]],
         lines.append(f"| {name} | {s['clean_mIoU']:.2f} | {s['mean_occluded_mIoU']:.2f} | "
                      f"{s['ratio_to_clean']:.3f} |")
     atomic_write_text(out / 'robustness.md', '\n'.join(lines) + '\n')
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(out / 'robustness.csv', buffer.getvalue())
+    atomic_write_csv(out / 'robustness.csv', rows, header)
     atomic_write_text(out / 'robustness.json', json.dumps(
         dict(fill=fill, results=rows, summary=summaries), indent=2))
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -158,8 +148,5 @@ def write_robustness_report(results: dict[str, list[SeverityResult]],
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format='png', dpi=100)
-    plt.close(fig)
-    atomic_write_bytes(out / 'robustness.png', png.getvalue())
+    atomic_save_figure(fig, out / 'robustness.png')
     return summaries

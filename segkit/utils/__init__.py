@@ -1,4 +1,6 @@
 """Small helpers shared by segkit's modules and tools."""
-from .io import atomic_write_bytes, atomic_write_text
+from .io import (atomic_save_figure, atomic_write_bytes, atomic_write_csv, atomic_write_text,
+                 pyplot)
 
-__all__ = ['atomic_write_bytes', 'atomic_write_text']
+__all__ = ['atomic_save_figure', 'atomic_write_bytes', 'atomic_write_csv', 'atomic_write_text',
+           'pyplot']

@@ -27,3 +27,36 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Text version of :func:`atomic_write_bytes` (UTF-8)."""
     return atomic_write_bytes(path, text.encode('utf-8'))
+
+
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (tools run headless)."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Saves a matplotlib figure as PNG atomically and closes it."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format='png', dpi=dpi)
+    pyplot().close(fig)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_write_csv(path: str | os.PathLike, rows: list[dict],
+                     fieldnames: list[str] | None = None) -> Path:
+    """Writes dict rows as CSV atomically (columns: ``fieldnames`` or the first row's keys)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames or list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return atomic_write_text(path, buffer.getvalue())
