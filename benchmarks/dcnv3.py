@@ -1,25 +1,25 @@
-"""DCNv3 core: segkit's fast path vs the reference (grid_sample) formulation.
+"""DCNv3 core: segkit's fast paths vs the reference (grid_sample) formulation.
 
-    python benchmarks/dcnv3.py [--device cpu] [--repeats 3]
+    python benchmarks/dcnv3.py [--device cpu] [--repeats 3] [--impls cpu gather]
 
 At InternImage-T stage shapes (N=2; C=64/128/256/512; G=4/8/16/32;
 128/64/32/16 px; 3x3), side by side in one run: forward and forward+backward
-median time, and peak memory of forward+backward (above inputs). CPU targets
-(issue 5): forward+backward at least 1.5x faster, peak memory at most half.
+median time, and peak memory of forward+backward (above the inputs), of the
+reference and of each fast path ('cpu': the C++ kernel; 'gather': pure
+PyTorch embedding_bag). CPU targets (issue 5): forward+backward at least
+1.5x faster, peak memory at most half of the reference.
 """
 from __future__ import annotations
 
 import argparse
-import json
 
 import torch
 
-from segkit.ops.dcnv3 import dcnv3_core_fast, dcnv3_core_reference
-from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
-                                    time_call)
+from segkit.ops.dcnv3 import dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference
+from segkit.utils.profiling import peak_memory, reset_peak_memory, time_call
 
 STAGES = [(64, 4, 128), (128, 8, 64), (256, 16, 32), (512, 32, 16)]
-IMPLS = {'reference': dcnv3_core_reference, 'fast': dcnv3_core_fast}
+IMPLS = {'reference': dcnv3_core_reference, 'cpu': dcnv3_core_cpu, 'gather': dcnv3_core_gather}
 
 
 def make_inputs(channels: int, group: int, size: int, device: torch.device) -> tuple:
@@ -48,44 +48,42 @@ def runners(impl: str, inputs: tuple) -> tuple:
     return forward, train_step
 
 
+def measure(impl: str, inputs: tuple, repeats: int, device: torch.device) -> tuple:
+    """(forward s, forward+backward s, peak bytes of forward+backward)."""
+    forward, train_step = runners(impl, inputs)
+    train_step()
+    base = reset_peak_memory(device)
+    train_step()
+    peak = peak_memory(device) - base
+    return (time_call(forward, 1, repeats, device), time_call(train_step, 0, repeats, device),
+            peak)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--impls', nargs='+', default=['cpu', 'gather'],
+                        choices=[i for i in IMPLS if i != 'reference'])
     parser.add_argument('--scale', type=float, default=1.0, help='shrink the maps (tests)')
-    parser.add_argument('--memory-only', action='store_true', help='(internal)')
     args = parser.parse_args()
     device = torch.device(args.device)
-    stages = [(c, g, max(4, int(s * args.scale))) for c, g, s in STAGES]
-    peaks, times = {}, {}
-    for c, g, s in stages:
+    print(f'DCNv3 core, InternImage-T stage shapes, N=2, 3x3, float32, {device} '
+          f'({torch.get_num_threads()} threads), median of {args.repeats}; '
+          'speed-up and memory ratio against the reference')
+    print('| stage (C, G, size) | impl | fwd (ms) | fwd+bwd (ms) | fwd speed-up | '
+          'fwd+bwd speed-up | peak fwd+bwd (MB) | memory ratio |')
+    print('|---|---|---:|---:|---:|---:|---:|---:|')
+    for c, g, s in STAGES:
+        s = max(4, int(s * args.scale))
         inputs = make_inputs(c, g, s, device)
-        for impl in IMPLS:
-            forward, train_step = runners(impl, inputs)
-            train_step()
-            base = reset_peak_memory(device)
-            train_step()
-            peaks[f'{c}-{impl}'] = peak_memory(device) - base
-            if not args.memory_only:
-                times[f'{c}-{impl}'] = (time_call(forward, 1, args.repeats, device),
-                                        time_call(train_step, 0, args.repeats, device))
-    if args.memory_only:
-        print(json.dumps(peaks))
-        return
-    if device.type == 'cpu':
-        peaks = peak_memory_in_subprocess([__file__, '--memory-only', '--scale', str(args.scale)])
-    print(f'DCNv3 core, InternImage-T stage shapes, N=2, 3x3, {device} '
-          f'({torch.get_num_threads()} threads), median of {args.repeats}')
-    print('| stage (C, G, size) | fwd ref (ms) | fwd fast (ms) | fwd+bwd ref (ms) | '
-          'fwd+bwd fast (ms) | fwd+bwd speed-up | peak ref (MB) | peak fast (MB) | '
-          'memory ratio |')
-    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
-    for c, g, s in stages:
-        (fr, tr), (ff, tf) = times[f'{c}-reference'], times[f'{c}-fast']
-        mr, mf = peaks[f'{c}-reference'], peaks[f'{c}-fast']
-        print(f'| {c}, {g}, {s}x{s} | {fr * 1e3:.1f} | {ff * 1e3:.1f} | {tr * 1e3:.1f} | '
-              f'{tf * 1e3:.1f} | {tr / tf:.2f}x | {mr / 2**20:.1f} | {mf / 2**20:.1f} | '
-              f'{mf / max(mr, 1):.2f} |')
+        ref = measure('reference', inputs, args.repeats, device)
+        for impl in ['reference', *args.impls]:
+            fwd, step, peak = ref if impl == 'reference' else measure(impl, inputs,
+                                                                       args.repeats, device)
+            print(f'| {c}, {g}, {s}x{s} | {impl} | {fwd * 1e3:.1f} | {step * 1e3:.1f} | '
+                  f'{ref[0] / fwd:.2f}x | {ref[1] / step:.2f}x | {peak / 2**20:.1f} | '
+                  f'{peak / max(ref[2], 1):.2f} |')
 
 
 if __name__ == '__main__':

@@ -14,33 +14,45 @@ and ``out[..., g*C' + c] = sum_p mask[..., g*K + p] * bilinear(input[..., g*C' +
 with zeros outside the image. Offsets are (dx, dy) pairs per point, group
 major. This order and layout match the original, so its weights load.
 
-Two implementations compute the same function:
+Three implementations compute the same function:
 
 * ``'reference'``: one ``grid_sample`` over all points, then the masked sum,
   as the original pure-PyTorch path does; it keeps the (N*G, C', H*W*K)
-  sampled tensor for backward.
-* ``'fast'``: the mask is folded into the four bilinear corner weights and
-  the weighted gather-sum is one ``embedding_bag`` (mode 'sum',
-  per-sample weights) over the channels-last value table: no (N*G, C',
-  H*W, K) sampled tensor is built. It runs wherever ``embedding_bag`` does
-  (CPU and CUDA) and is the inference path; its autograd backward is
-  correct (tested against the reference) but slower than grid_sample's on
-  the CPU, so ``'auto'`` trains with the reference path.
+  sampled tensor for backward. The testing reference.
+* ``'cpu'``: a compiled C++ kernel (``csrc/dcnv3_cpu.cpp``, built on first
+  use by :func:`segkit.utils.native.load_native`) in a custom autograd
+  function: the mask is folded into the four bilinear corner weights, the
+  forward is one weighted gather-sum per output pixel and the backward
+  recomputes the corners, so nothing larger than the offsets is saved.
+* ``'gather'``: the same gather-sum in pure PyTorch, one ``embedding_bag``
+  (mode 'sum', per-sample weights) over the channels-last value table. It
+  runs wherever ``embedding_bag`` does (CPU without a compiler, CUDA); its
+  autograd backward is correct but slower than grid_sample's.
+
+``'auto'`` takes ``'cpu'`` for CPU tensors when the kernel builds, else
+``'gather'`` for inference and ``'reference'`` for training.
 """
 from __future__ import annotations
 
+import ctypes
 import os
+from pathlib import Path
 from typing import Literal
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
+from ..utils.native import load_native
 from .equivalent_stride import phase_merge, phase_split
 
-__all__ = ['dcnv3_core', 'dcnv3_core_reference', 'dcnv3_core_fast', 'DCNv3']
+__all__ = ['dcnv3_core', 'dcnv3_core_reference', 'dcnv3_core_cpu', 'dcnv3_core_gather',
+           'dcnv3_cpu_kernel_available', 'DCNv3']
 
-Impl = Literal['auto', 'reference', 'fast']
+Impl = Literal['auto', 'reference', 'cpu', 'gather']
+IMPLS = ('auto', 'reference', 'cpu', 'gather')
+_CPU_SOURCE = Path(__file__).with_name('csrc') / 'dcnv3_cpu.cpp'
 
 
 def _check(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
@@ -125,7 +137,7 @@ def dcnv3_core_reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.
     return out.permute(0, 3, 4, 1, 2).reshape(n, h_out, w_out, group * group_channels)
 
 
-def dcnv3_core_fast(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
+def dcnv3_core_gather(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
                     kernel_h: int, kernel_w: int, stride_h: int, stride_w: int,
                     pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
                     group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
@@ -159,6 +171,80 @@ def dcnv3_core_fast(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tenso
     return out.view(n, h_out, w_out, group * group_channels)
 
 
+def _cpu_kernel() -> ctypes.CDLL | None:
+    lib = load_native(_CPU_SOURCE)
+    if lib is not None and not getattr(lib, 'segkit_ready', False):
+        ptr, i64 = ctypes.c_void_p, ctypes.c_int64
+        dims = [i64] * 8 + [ctypes.c_int]
+        for suffix in ('f32', 'f64'):
+            getattr(lib, f'dcnv3_forward_{suffix}').argtypes = [ptr] * 5 + dims
+            getattr(lib, f'dcnv3_backward_{suffix}').argtypes = [ptr] * 9 + dims
+        lib.segkit_ready = True
+    return lib
+
+
+def dcnv3_cpu_kernel_available() -> bool:
+    """Whether the C++ CPU kernel is built (building it on the first call)."""
+    return _cpu_kernel() is not None
+
+
+_SUFFIX = {torch.float32: 'f32', torch.float64: 'f64'}
+
+
+def _ptr(t: torch.Tensor) -> ctypes.c_void_p:
+    return ctypes.c_void_p(t.data_ptr())
+
+
+class _CPUCore(torch.autograd.Function):
+    """Sampling of ``value`` at (x, y) weighted by ``mask``: see csrc/dcnv3_cpu.cpp."""
+
+    @staticmethod
+    def forward(ctx, value: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+                mask: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+        n, h, w, h_out, w_out, group, channels, k = dims
+        out = value.new_empty(n, h_out, w_out, group * channels)
+        fn = getattr(_cpu_kernel(), f'dcnv3_forward_{_SUFFIX[value.dtype]}')
+        fn(*map(_ptr, (value, x, y, mask, out)), *dims, torch.get_num_threads())
+        ctx.save_for_backward(value, x, y, mask)
+        ctx.dims = dims
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: torch.Tensor) -> tuple:
+        value, x, y, mask = ctx.saved_tensors
+        grad_out = grad_out.contiguous()
+        grad_value = torch.zeros_like(value)
+        grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
+        fn = getattr(_cpu_kernel(), f'dcnv3_backward_{_SUFFIX[value.dtype]}')
+        fn(*map(_ptr, (value, x, y, mask, grad_out, grad_value, grad_x, grad_y, grad_mask)),
+           *ctx.dims, torch.get_num_threads())
+        return grad_value, grad_x, grad_y, grad_mask, None
+
+
+def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
+                   kernel_h: int, kernel_w: int, stride_h: int, stride_w: int,
+                   pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
+                   group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
+    """DCNv3 core by the compiled CPU kernel; see :func:`dcnv3_core`."""
+    h_out, w_out = _check(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                          pad_w, dilation_h, dilation_w, group, group_channels)
+    tensors = (input, offset, mask)
+    if any(t.device.type != 'cpu' or t.dtype not in _SUFFIX for t in tensors) or len(
+            {t.dtype for t in tensors}) > 1:
+        raise ValueError('the DCNv3 CPU kernel takes CPU tensors of one dtype, float32 or '
+                         f'float64; got {[(t.device.type, t.dtype) for t in tensors]}')
+    if _cpu_kernel() is None:
+        raise RuntimeError("the DCNv3 CPU kernel could not be built (see the warning); "
+                           "use impl='gather' or 'reference'")
+    n, h, w, _ = input.shape
+    x, y = _sampling_points(offset, h, w, h_out, w_out, kernel_h, kernel_w, stride_h,
+                            stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale)
+    dims = (n, h, w, h_out, w_out, group, group_channels, kernel_h * kernel_w)
+    return _CPUCore.apply(input.contiguous(), x.contiguous(), y.contiguous(),
+                          mask.contiguous(), dims)
+
+
 def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
                kernel_h: int, kernel_w: int, stride_h: int, stride_w: int, pad_h: int,
                pad_w: int, dilation_h: int, dilation_w: int, group: int,
@@ -175,10 +261,9 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
         group, group_channels: Groups and channels per group.
         offset_scale: Scales the offsets and, as in the original, the
             dilation grid too.
-        impl: ``'fast'``, ``'reference'`` or ``'auto'``: the fast path for
-            inference, the reference path when gradients are needed (faster
-            to train on the CPU); the environment variable
-            ``SEGKIT_DCNV3_IMPL`` can force either.
+        impl: ``'auto'``, ``'cpu'``, ``'gather'`` or ``'reference'`` (see
+            the module docstring); the environment variable
+            ``SEGKIT_DCNV3_IMPL`` overrides ``'auto'``.
 
     Returns:
         (N, H_out, W_out, group * group_channels).
@@ -192,18 +277,20 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     if impl == 'auto':
         impl = os.environ.get('SEGKIT_DCNV3_IMPL', 'auto')  # type: ignore[assignment]
     if impl == 'auto':
-        # NOTE: measured on CPU (benchmarks/dcnv3.py): the gather-sum is faster
-        # and leaner for inference, but autograd through it is slower than
-        # grid_sample's fused backward, so training takes the reference path.
-        needs_grad = torch.is_grad_enabled() and any(
-            t.requires_grad for t in (input, offset, mask))
-        impl = 'reference' if needs_grad else 'fast'
-    if impl == 'fast':
-        fn = dcnv3_core_fast
-    elif impl == 'reference':
-        fn = dcnv3_core_reference
-    else:
-        raise ValueError(f"impl must be 'auto', 'fast' or 'reference', got {impl!r}")
+        tensors = (input, offset, mask)
+        if (all(t.device.type == 'cpu' and t.dtype == input.dtype for t in tensors)
+                and input.dtype in _SUFFIX and _cpu_kernel() is not None):
+            impl = 'cpu'
+        else:
+            # NOTE: measured on CPU (benchmarks/dcnv3.py): autograd through
+            # embedding_bag is slower than grid_sample's fused backward.
+            needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+            impl = 'reference' if needs_grad else 'gather'
+    fns = {'reference': dcnv3_core_reference, 'cpu': dcnv3_core_cpu,
+           'gather': dcnv3_core_gather}
+    if impl not in fns:
+        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+    fn = fns[impl]
     return fn(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
               dilation_h, dilation_w, group, group_channels, offset_scale)
 

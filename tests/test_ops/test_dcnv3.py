@@ -1,5 +1,6 @@
 """DCNv3 against the golden outputs of the original implementation, and the
-fast path against the reference path (values and gradients)."""
+fast paths (C++ CPU kernel, embedding_bag gather) against the reference path
+(values and gradients)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,12 +8,21 @@ from pathlib import Path
 import pytest
 import torch
 
-from segkit.ops import DCNv3, dcnv3_core, dcnv3_core_fast, dcnv3_core_reference
+import segkit.ops.dcnv3 as dcnv3_module
+from segkit.ops import (DCNv3, dcnv3_core, dcnv3_core_cpu, dcnv3_core_gather,
+                        dcnv3_core_reference, dcnv3_cpu_kernel_available)
 
 GOLDEN = torch.load(Path(__file__).parents[1] / 'data' / 'dcnv3_reference.pt',
                     weights_only=True)
 CORE = [c for c in GOLDEN['cases'] if c['kind'] == 'core']
 MODULE = [c for c in GOLDEN['cases'] if c['kind'] == 'module']
+FAST = {'cpu': dcnv3_core_cpu, 'gather': dcnv3_core_gather}
+
+
+def test_cpu_kernel_builds_here() -> None:
+    """The machines segkit is tested on have a C++ compiler: the kernel must
+    build there, or every 'cpu' test below would only test a fallback."""
+    assert dcnv3_cpu_kernel_available()
 
 
 def _core_args(case: dict) -> tuple:
@@ -35,16 +45,17 @@ def test_reference_path_reproduces_golden(index: int) -> None:
 
 
 @pytest.mark.parametrize('index', range(len(CORE)))
-def test_fast_path_reproduces_golden(index: int) -> None:
+@pytest.mark.parametrize('impl', FAST)
+def test_fast_path_reproduces_golden(index: int, impl: str) -> None:
     case = CORE[index]
-    out = dcnv3_core_fast(*_core_args(case))
+    out = FAST[impl](*_core_args(case))
     torch.testing.assert_close(out, case['output'], rtol=0, atol=1e-10)
-    out32 = dcnv3_core_fast(*(a.float() if torch.is_tensor(a) else a for a in _core_args(case)))
+    out32 = FAST[impl](*(a.float() if torch.is_tensor(a) else a for a in _core_args(case)))
     torch.testing.assert_close(out32.double(), case['output'], rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize('index', range(len(MODULE)))
-@pytest.mark.parametrize('impl', ['reference', 'fast'])
+@pytest.mark.parametrize('impl', ['reference', 'cpu', 'gather'])
 def test_golden_state_dict_loads_and_reproduces(index: int, impl: str) -> None:
     case = MODULE[index]
     module = DCNv3(**case['config'], impl=impl).double()
@@ -73,13 +84,14 @@ def _random_case(stride: int = 1, dilation: int = 1, kernel: int = 3, group: int
     return x, offset, mask, args
 
 
+@pytest.mark.parametrize('impl', FAST)
 @pytest.mark.parametrize('stride,dilation,kernel,scale', [(1, 1, 3, 1.0), (2, 1, 3, 0.5),
                                                           (1, 2, 3, 2.0), (1, 1, 5, 1.0)])
 def test_fast_gradients_match_reference(stride: int, dilation: int, kernel: int,
-                                        scale: float) -> None:
+                                        scale: float, impl: str) -> None:
     x, offset, mask, args = _random_case(stride, dilation, kernel, scale=scale)
     grads = []
-    for fn in (dcnv3_core_reference, dcnv3_core_fast):
+    for fn in (dcnv3_core_reference, FAST[impl]):
         out = fn(x, offset, mask, *args)
         weights = torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)
         grads.append(torch.autograd.grad((out * weights).sum(), (x, offset, mask)))
@@ -87,10 +99,45 @@ def test_fast_gradients_match_reference(stride: int, dilation: int, kernel: int,
         torch.testing.assert_close(got, ref, rtol=1e-9, atol=1e-10)
 
 
-def test_fast_gradcheck() -> None:
+@pytest.mark.parametrize('impl', FAST)
+def test_fast_gradcheck(impl: str) -> None:
     x, offset, mask, args = _random_case(size=(4, 5))
-    assert torch.autograd.gradcheck(lambda a, b, c: dcnv3_core_fast(a, b, c, *args),
+    assert torch.autograd.gradcheck(lambda a, b, c: FAST[impl](a, b, c, *args),
                                     (x, offset, mask), eps=1e-6, atol=1e-6)
+
+
+def test_cpu_kernel_float32_thread_count_and_layout() -> None:
+    """float32 matches the float64 reference; results do not depend on the
+    thread count (the backward's scatter has no atomics, so bit for bit);
+    non-contiguous inputs are taken."""
+    x, offset, mask, args = _random_case(group=4, gc=16, size=(11, 13))
+    ref = dcnv3_core_reference(x, offset, mask, *args)
+    x32, offset32, mask32 = (t.detach().float().requires_grad_() for t in (x, offset, mask))
+    results = []
+    threads = torch.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            torch.set_num_threads(n)
+            out = dcnv3_core_cpu(x32, offset32, mask32, *args)
+            results.append((out, *torch.autograd.grad(out.square().sum(),
+                                                      (x32, offset32, mask32))))
+    finally:
+        torch.set_num_threads(threads)
+    torch.testing.assert_close(results[0][0].double(), ref, rtol=0, atol=2e-6)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert torch.equal(a, b)
+    x_t = x.detach().transpose(1, 2).contiguous().transpose(1, 2)  # same values, other strides
+    assert not x_t.is_contiguous()
+    torch.testing.assert_close(dcnv3_core_cpu(x_t, offset, mask, *args), ref, rtol=0, atol=1e-12)
+
+
+def test_cpu_kernel_rejects_what_it_cannot_run() -> None:
+    x, offset, mask, args = _random_case()
+    with pytest.raises(ValueError, match='one dtype, float32 or float64'):
+        dcnv3_core_cpu(x.float(), offset, mask, *args)
+    with pytest.raises(ValueError, match='one dtype, float32 or float64'):
+        dcnv3_core_cpu(x.half(), offset.half(), mask.half(), *args)
 
 
 def test_zero_offsets_uniform_mask_is_a_box_filter() -> None:
@@ -151,17 +198,34 @@ def test_equivalent_stride_is_exact(e: int) -> None:
     torch.testing.assert_close(out[:, ::e, ::e], ref, rtol=1e-10, atol=1e-10)
 
 
-def test_auto_picks_fast_for_inference_and_reference_for_training(monkeypatch) -> None:
-    import segkit.ops.dcnv3 as mod
-
+def _record_calls(monkeypatch) -> list[str]:
     calls = []
-    for name in ('dcnv3_core_fast', 'dcnv3_core_reference'):
-        original = getattr(mod, name)
-        monkeypatch.setattr(mod, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    for name in ('dcnv3_core_cpu', 'dcnv3_core_gather', 'dcnv3_core_reference'):
+        original = getattr(dcnv3_module, name)
+        monkeypatch.setattr(dcnv3_module, name,
+                            lambda *a, _f=original, _n=name: calls.append(_n[11:]) or _f(*a))
+    return calls
+
+
+def test_auto_picks_the_cpu_kernel_and_env_can_force_another(monkeypatch) -> None:
+    calls = _record_calls(monkeypatch)
     x, offset, mask, args = _random_case()
     with torch.no_grad():
         dcnv3_core(x, offset, mask, *args)
     dcnv3_core(x, offset, mask, *args)
-    monkeypatch.setenv('SEGKIT_DCNV3_IMPL', 'fast')
+    monkeypatch.setenv('SEGKIT_DCNV3_IMPL', 'gather')
     dcnv3_core(x, offset, mask, *args)
-    assert calls == ['dcnv3_core_fast', 'dcnv3_core_reference', 'dcnv3_core_fast']
+    assert calls == ['cpu', 'cpu', 'gather']
+
+
+def test_auto_falls_back_without_the_kernel(monkeypatch) -> None:
+    """No compiler: the gather path for inference, the reference for training."""
+    monkeypatch.setattr(dcnv3_module, '_cpu_kernel', lambda: None)
+    calls = _record_calls(monkeypatch)
+    x, offset, mask, args = _random_case()
+    with torch.no_grad():
+        dcnv3_core(x, offset, mask, *args)
+    dcnv3_core(x, offset, mask, *args)
+    assert calls == ['gather', 'reference']
+    with pytest.raises(RuntimeError, match='could not be built'):
+        dcnv3_core(x, offset, mask, *args, impl='cpu')
