@@ -1,13 +1,15 @@
 """DCNv3 core: segkit's fast paths vs the reference (grid_sample) formulation.
 
-    python benchmarks/dcnv3.py [--device cpu] [--repeats 3] [--impls cpu gather]
+    python benchmarks/dcnv3.py [--device cpu|cuda] [--repeats 3] [--impls cpu gather]
 
 At InternImage-T stage shapes (N=2; C=64/128/256/512; G=4/8/16/32;
 128/64/32/16 px; 3x3), side by side in one run: forward and forward+backward
 median time, and peak memory of forward+backward (above the inputs), of the
-reference and of each fast path ('cpu': the C++ kernel; 'gather': pure
-PyTorch embedding_bag). CPU targets (issue 5): forward+backward at least
-1.5x faster, peak memory at most half of the reference.
+reference and of each fast path ('cpu': the C++ kernel; 'triton': the GPU
+kernels; 'gather': pure PyTorch embedding_bag). Targets (issue 5): on the
+CPU, forward+backward at least 1.5x faster and peak memory at most half of
+the reference; on a GPU, the Triton kernels at least 3x faster than the
+pure-PyTorch path.
 """
 from __future__ import annotations
 
@@ -15,11 +17,13 @@ import argparse
 
 import torch
 
-from segkit.ops.dcnv3 import dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference
+from segkit.ops.dcnv3 import (dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference,
+                              dcnv3_core_triton)
 from segkit.utils.profiling import peak_memory, reset_peak_memory, time_call
 
 STAGES = [(64, 4, 128), (128, 8, 64), (256, 16, 32), (512, 32, 16)]
-IMPLS = {'reference': dcnv3_core_reference, 'cpu': dcnv3_core_cpu, 'gather': dcnv3_core_gather}
+IMPLS = {'reference': dcnv3_core_reference, 'cpu': dcnv3_core_cpu, 'triton': dcnv3_core_triton,
+         'gather': dcnv3_core_gather}
 
 
 def make_inputs(channels: int, group: int, size: int, device: torch.device) -> tuple:
@@ -63,13 +67,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--impls', nargs='+', default=['cpu', 'gather'],
-                        choices=[i for i in IMPLS if i != 'reference'])
+    parser.add_argument('--impls', nargs='+', choices=[i for i in IMPLS if i != 'reference'],
+                        help="default: 'cpu gather' on the CPU, 'triton gather' on a GPU")
     parser.add_argument('--scale', type=float, default=1.0, help='shrink the maps (tests)')
     args = parser.parse_args()
     device = torch.device(args.device)
-    print(f'DCNv3 core, InternImage-T stage shapes, N=2, 3x3, float32, {device} '
-          f'({torch.get_num_threads()} threads), median of {args.repeats}; '
+    impls = args.impls or (['cpu', 'gather'] if device.type == 'cpu' else ['triton', 'gather'])
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
+    print(f'DCNv3 core, InternImage-T stage shapes, N=2, 3x3, float32, {name} '
+          f'({torch.get_num_threads()} CPU threads), median of {args.repeats}; '
           'speed-up and memory ratio against the reference')
     print('| stage (C, G, size) | impl | fwd (ms) | fwd+bwd (ms) | fwd speed-up | '
           'fwd+bwd speed-up | peak fwd+bwd (MB) | memory ratio |')
@@ -78,7 +84,7 @@ def main() -> None:
         s = max(4, int(s * args.scale))
         inputs = make_inputs(c, g, s, device)
         ref = measure('reference', inputs, args.repeats, device)
-        for impl in ['reference', *args.impls]:
+        for impl in ['reference', *impls]:
             fwd, step, peak = ref if impl == 'reference' else measure(impl, inputs,
                                                                        args.repeats, device)
             print(f'| {c}, {g}, {s}x{s} | {impl} | {fwd * 1e3:.1f} | {step * 1e3:.1f} | '

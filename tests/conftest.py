@@ -7,9 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
-import segkit  # noqa: F401  (compat + registration for every test)
-from mmengine.registry import init_default_scope
+if not torch.cuda.is_available():
+    # Triton's kernels run on the CPU under its interpreter, which must be
+    # switched on before anything imports triton (segkit's tests of its
+    # Triton kernels rely on it).
+    os.environ.setdefault('TRITON_INTERPRET', '1')
+
+import segkit  # noqa: E402,F401  (compat + registration for every test)
+from mmengine.registry import init_default_scope  # noqa: E402
 
 init_default_scope('mmseg')
 

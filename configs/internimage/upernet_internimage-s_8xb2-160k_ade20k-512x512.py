@@ -13,5 +13,5 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_s_1k_224.pth')),
     decode_head=dict(in_channels=[80, 160, 320, 640], num_classes=150),
     auxiliary_head=dict(in_channels=320, num_classes=150))
-optim_wrapper = dict(paramwise_cfg=dict(depths=[4, 4, 21, 4], layer_decay_rate=0.94))
+optim_wrapper = dict(paramwise_cfg=dict(depths=[4, 4, 21, 4], layer_decay_rate=1.0))
 train_dataloader = dict(batch_size=2)

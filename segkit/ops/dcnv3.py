@@ -24,18 +24,23 @@ Three implementations compute the same function:
   function: the mask is folded into the four bilinear corner weights, the
   forward is one weighted gather-sum per output pixel and the backward
   recomputes the corners, so nothing larger than the offsets is saved.
+* ``'triton'``: the same scheme as Triton kernels for the GPU
+  (``dcnv3_triton.py``; backward scatters with atomic adds).
 * ``'gather'``: the same gather-sum in pure PyTorch, one ``embedding_bag``
   (mode 'sum', per-sample weights) over the channels-last value table. It
-  runs wherever ``embedding_bag`` does (CPU without a compiler, CUDA); its
-  autograd backward is correct but slower than grid_sample's.
+  runs wherever ``embedding_bag`` does; its autograd backward is correct but
+  slower than grid_sample's.
 
-``'auto'`` takes ``'cpu'`` for CPU tensors when the kernel builds, else
-``'gather'`` for inference and ``'reference'`` for training.
+``'auto'`` takes ``'cpu'`` for CPU tensors when the kernel builds and
+``'triton'`` for CUDA tensors when Triton imports (if its first call fails,
+say a GPU Triton cannot compile for, segkit warns once and stops using it);
+otherwise ``'gather'`` for inference and ``'reference'`` for training.
 """
 from __future__ import annotations
 
 import ctypes
 import os
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -47,11 +52,11 @@ from torch.autograd.function import once_differentiable
 from ..utils.native import load_native
 from .equivalent_stride import phase_merge, phase_split
 
-__all__ = ['dcnv3_core', 'dcnv3_core_reference', 'dcnv3_core_cpu', 'dcnv3_core_gather',
-           'dcnv3_cpu_kernel_available', 'DCNv3']
+__all__ = ['dcnv3_core', 'dcnv3_core_reference', 'dcnv3_core_cpu', 'dcnv3_core_triton',
+           'dcnv3_core_gather', 'dcnv3_cpu_kernel_available', 'DCNv3']
 
-Impl = Literal['auto', 'reference', 'cpu', 'gather']
-IMPLS = ('auto', 'reference', 'cpu', 'gather')
+Impl = Literal['auto', 'reference', 'cpu', 'triton', 'gather']
+IMPLS = ('auto', 'reference', 'cpu', 'triton', 'gather')
 _CPU_SOURCE = Path(__file__).with_name('csrc') / 'dcnv3_cpu.cpp'
 
 
@@ -106,8 +111,9 @@ def _sampling_points(offset: torch.Tensor, h: int, w: int, h_out: int, w_out: in
     base_x = ref_x.view(1, 1, w_out, 1, 1) + grid_x * offset_scale
     base_y = ref_y.view(1, h_out, 1, 1, 1) + grid_y * offset_scale
     off = offset.view(n, h_out, w_out, group, k, 2)
-    loc_x = base_x.to(offset.dtype) + off[..., 0] * offset_scale / wp
-    loc_y = base_y.to(offset.dtype) + off[..., 1] * offset_scale / hp
+    dtype = torch.promote_types(offset.dtype, f32)  # half offsets: positions in float32
+    loc_x = base_x.to(dtype) + off[..., 0].to(dtype) * offset_scale / wp
+    loc_y = base_y.to(dtype) + off[..., 1].to(dtype) * offset_scale / hp
     # normalised [0, 1] over the padded map -> pixels of the unpadded input
     return loc_x * wp - 0.5 - pad_w, loc_y * hp - 0.5 - pad_h
 
@@ -127,6 +133,7 @@ def dcnv3_core_reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.
     # grid_sample, align_corners=False: pixel centre i sits at (2i + 1) / size - 1
     grid = torch.stack(((2 * x + 1) / w - 1, (2 * y + 1) / h - 1), dim=-1)
     grid = grid.permute(0, 3, 1, 2, 4, 5).reshape(n * group, h_out, w_out * k, 2)
+    grid = grid.to(input.dtype)
     value = input.view(n, h, w, group, group_channels).permute(0, 3, 4, 1, 2)
     value = value.reshape(n * group, group_channels, h, w)
     sampled = F.grid_sample(value, grid, mode='bilinear', padding_mode='zeros',
@@ -165,7 +172,7 @@ def dcnv3_core_gather(input: torch.Tensor, offset: torch.Tensor, mask: torch.Ten
         indices.append(row)
     # bags: one per (n, h_out, w_out, g), holding its 4*K weighted corners
     index = torch.stack(indices, -1).view(-1, k * 4)
-    weight = torch.stack(weights, -1).view(-1, k * 4)
+    weight = torch.stack(weights, -1).view(-1, k * 4).to(input.dtype)
     table = input.reshape(n * h * w * group, group_channels)
     out = F.embedding_bag(index, table, per_sample_weights=weight, mode='sum')
     return out.view(n, h_out, w_out, group * group_channels)
@@ -245,6 +252,43 @@ def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor
                           mask.contiguous(), dims)
 
 
+
+def dcnv3_core_triton(*args) -> torch.Tensor:
+    """DCNv3 core by the Triton kernels (CUDA tensors, or CPU ones under
+    ``TRITON_INTERPRET=1``); see :func:`dcnv3_core`."""
+    from .dcnv3_triton import dcnv3_core_triton as core  # imports triton: only when used
+    return core(*args)
+
+
+# None: not tried yet; False: unusable here (no triton, or its first call failed)
+_triton_state: dict[str, bool | None] = {'usable': None}
+
+
+def _try_triton(args: tuple) -> torch.Tensor | None:
+    """``dcnv3_core_triton(*args)``, or None where Triton does not work."""
+    if _triton_state['usable'] is False:
+        return None
+    if _triton_state['usable'] is None:
+        try:
+            import triton  # noqa: F401
+        except ImportError:
+            _triton_state['usable'] = False
+            return None
+        try:
+            out = dcnv3_core_triton(*args)
+        except torch.OutOfMemoryError:
+            raise
+        except Exception as exc:  # compiler or driver failure: the PyTorch paths work
+            _triton_state['usable'] = False
+            first = (str(exc).strip().splitlines() or [''])[0]
+            warnings.warn(f'segkit: the DCNv3 Triton kernel failed on this GPU '
+                          f'({type(exc).__name__}: {first}); using the PyTorch path',
+                          stacklevel=3)
+            return None
+        _triton_state['usable'] = True
+        return out
+    return dcnv3_core_triton(*args)
+
 def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
                kernel_h: int, kernel_w: int, stride_h: int, stride_w: int, pad_h: int,
                pad_w: int, dilation_h: int, dilation_w: int, group: int,
@@ -261,7 +305,7 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
         group, group_channels: Groups and channels per group.
         offset_scale: Scales the offsets and, as in the original, the
             dilation grid too.
-        impl: ``'auto'``, ``'cpu'``, ``'gather'`` or ``'reference'`` (see
+        impl: ``'auto'``, ``'cpu'``, ``'triton'``, ``'gather'`` or ``'reference'`` (see
             the module docstring); the environment variable
             ``SEGKIT_DCNV3_IMPL`` overrides ``'auto'``.
 
@@ -276,23 +320,27 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     """
     if impl == 'auto':
         impl = os.environ.get('SEGKIT_DCNV3_IMPL', 'auto')  # type: ignore[assignment]
+    args = (input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+            dilation_h, dilation_w, group, group_channels, offset_scale)
     if impl == 'auto':
         tensors = (input, offset, mask)
         if (all(t.device.type == 'cpu' and t.dtype == input.dtype for t in tensors)
                 and input.dtype in _SUFFIX and _cpu_kernel() is not None):
             impl = 'cpu'
-        else:
+        elif all(t.device.type == 'cuda' for t in tensors):
+            out = _try_triton(args)
+            if out is not None:
+                return out
+        if impl == 'auto':
             # NOTE: measured on CPU (benchmarks/dcnv3.py): autograd through
             # embedding_bag is slower than grid_sample's fused backward.
             needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
             impl = 'reference' if needs_grad else 'gather'
     fns = {'reference': dcnv3_core_reference, 'cpu': dcnv3_core_cpu,
-           'gather': dcnv3_core_gather}
+           'triton': dcnv3_core_triton, 'gather': dcnv3_core_gather}
     if impl not in fns:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    fn = fns[impl]
-    return fn(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-              dilation_h, dilation_w, group, group_channels, offset_scale)
+    return fns[impl](*args)
 
 
 def _act(name: str) -> nn.Module:

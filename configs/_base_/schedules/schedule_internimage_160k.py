@@ -1,5 +1,7 @@
 # AdamW lr 6e-5, layer-wise lr decay over the backbone's blocks, 1500-iter
-# linear warm-up then poly decay: 160k iterations (InternImage's ADE20K recipe).
+# linear warm-up then poly decay: 160k iterations (InternImage's ADE20K and
+# Cityscapes recipe). The original UPerNet T/S/B configs set the decay rate
+# to 1.0 (no decay); it stays a knob (paramwise_cfg.layer_decay_rate).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.05),

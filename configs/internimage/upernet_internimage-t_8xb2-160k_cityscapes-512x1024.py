@@ -14,4 +14,4 @@ model = dict(
     decode_head=dict(in_channels=[64, 128, 256, 512], num_classes=19),
     auxiliary_head=dict(in_channels=256, num_classes=19))
 optim_wrapper = dict(paramwise_cfg=dict(depths=[4, 4, 18, 4], layer_decay_rate=1.0))
-train_dataloader = dict(batch_size=1)
+train_dataloader = dict(batch_size=2)

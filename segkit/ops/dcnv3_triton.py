@@ -1,0 +1,173 @@
+"""DCNv3 core as Triton kernels (GPU): the masked bilinear gather-sum and its
+gradients, without the (N*G, C', H*W, K) sampled tensor.
+
+Wang et al., "InternImage: Exploring Large-Scale Vision Foundation Models with
+Deformable Convolutions", CVPR 2023, arXiv 2211.05778.
+
+The same scheme as the C++ CPU kernel (``csrc/dcnv3_cpu.cpp``): positions
+come from :func:`segkit.ops.dcnv3._sampling_points` (the original's
+rounding), each program takes a block of output pixels of one group, folds
+the mask into the four corner weights and gathers the group's channel
+vectors; backward recomputes the corners, reduces the dot products for the
+position and mask gradients and scatters into the value gradient with
+atomic adds (accumulated in float32 for half types). Arithmetic is in
+float32, or float64 for float64 inputs; offsets and mask may have another
+dtype than the value map (autocast).
+
+Under ``TRITON_INTERPRET=1`` the kernels run on CPU tensors, which is how
+segkit's tests check them on machines without a GPU.
+"""
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+from torch.autograd.function import once_differentiable
+
+from .dcnv3 import _check, _sampling_points
+
+__all__ = ['dcnv3_core_triton']
+
+BLOCK_PIXELS = 64
+
+
+@triton.jit
+def _corner(x0, y0, fx, fy, DX: tl.constexpr, DY: tl.constexpr, H, W, valid):
+    """Corner (x0 + DX, y0 + DY): pixel index, whether inside, weight, d/dx, d/dy."""
+    cx = x0 + DX
+    cy = y0 + DY
+    inside = valid & (cx >= 0) & (cx < W) & (cy >= 0) & (cy < H)
+    wx = fx if DX else 1 - fx
+    wy = fy if DY else 1 - fy
+    dwx = wy if DX else -wy
+    dwy = wx if DY else -wx
+    pixel = tl.where(inside, cy * W + cx, 0)
+    return pixel, inside, wx * wy, dwx, dwy
+
+
+@triton.jit
+def _forward_kernel(value, xs, ys, mask, out, pixels, H, W, HW_out,
+                    G: tl.constexpr, C: tl.constexpr, K: tl.constexpr,
+                    BLOCK_P: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr):
+    g = tl.program_id(1)
+    q = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
+    q_ok = q < pixels
+    c = tl.arange(0, BLOCK_C)
+    c_ok = c < C
+    image = (q // HW_out).to(tl.int64) * H * W
+    acc = tl.zeros((BLOCK_P, BLOCK_C), dtype=ACC)
+    for k in range(K):
+        s = (q.to(tl.int64) * G + g) * K + k
+        x = tl.load(xs + s, mask=q_ok, other=-2).to(ACC)
+        y = tl.load(ys + s, mask=q_ok, other=-2).to(ACC)
+        m = tl.load(mask + s, mask=q_ok, other=0).to(ACC)
+        valid = q_ok & (x > -1) & (x < W) & (y > -1) & (y < H)
+        xf = tl.floor(tl.where(valid, x, 0))
+        yf = tl.floor(tl.where(valid, y, 0))
+        x0 = xf.to(tl.int32)
+        y0 = yf.to(tl.int32)
+        for corner in tl.static_range(4):
+            pixel, inside, weight, _, _ = _corner(x0, y0, x - xf, y - yf, corner % 2,
+                                                  corner // 2, H, W, valid)
+            row = ((image + pixel) * G + g) * C
+            v = tl.load(value + row[:, None] + c[None, :], mask=inside[:, None] & c_ok[None, :],
+                        other=0).to(ACC)
+            acc += (m * weight)[:, None] * v
+    rows = (q.to(tl.int64) * G + g) * C
+    tl.store(out + rows[:, None] + c[None, :], acc.to(out.dtype.element_ty),
+             mask=q_ok[:, None] & c_ok[None, :])
+
+
+@triton.jit
+def _backward_kernel(value, xs, ys, mask, grad_out, grad_value, grad_x, grad_y, grad_mask,
+                     pixels, H, W, HW_out, G: tl.constexpr, C: tl.constexpr, K: tl.constexpr,
+                     BLOCK_P: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr):
+    g = tl.program_id(1)
+    q = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
+    q_ok = q < pixels
+    c = tl.arange(0, BLOCK_C)
+    c_ok = c < C
+    image = (q // HW_out).to(tl.int64) * H * W
+    rows = (q.to(tl.int64) * G + g) * C
+    go = tl.load(grad_out + rows[:, None] + c[None, :], mask=q_ok[:, None] & c_ok[None, :],
+                 other=0).to(ACC)
+    for k in range(K):
+        s = (q.to(tl.int64) * G + g) * K + k
+        x = tl.load(xs + s, mask=q_ok, other=-2).to(ACC)
+        y = tl.load(ys + s, mask=q_ok, other=-2).to(ACC)
+        m = tl.load(mask + s, mask=q_ok, other=0).to(ACC)
+        valid = q_ok & (x > -1) & (x < W) & (y > -1) & (y < H)
+        xf = tl.floor(tl.where(valid, x, 0))
+        yf = tl.floor(tl.where(valid, y, 0))
+        x0 = xf.to(tl.int32)
+        y0 = yf.to(tl.int32)
+        dm = tl.zeros((BLOCK_P,), dtype=ACC)
+        dx = tl.zeros((BLOCK_P,), dtype=ACC)
+        dy = tl.zeros((BLOCK_P,), dtype=ACC)
+        for corner in tl.static_range(4):
+            pixel, inside, weight, dwx, dwy = _corner(x0, y0, x - xf, y - yf, corner % 2,
+                                                      corner // 2, H, W, valid)
+            row = ((image + pixel) * G + g) * C
+            ok = inside[:, None] & c_ok[None, :]
+            v = tl.load(value + row[:, None] + c[None, :], mask=ok, other=0).to(ACC)
+            dot = tl.sum(v * go, axis=1)
+            dm += weight * dot
+            dx += dwx * dot
+            dy += dwy * dot
+            contribution = (m * weight)[:, None] * go
+            tl.atomic_add(grad_value + row[:, None] + c[None, :],
+                          contribution.to(grad_value.dtype.element_ty), mask=ok)
+        tl.store(grad_mask + s, dm.to(grad_mask.dtype.element_ty), mask=q_ok)
+        tl.store(grad_x + s, (m * dx).to(grad_x.dtype.element_ty), mask=q_ok)
+        tl.store(grad_y + s, (m * dy).to(grad_y.dtype.element_ty), mask=q_ok)
+
+
+def _launch_args(value: torch.Tensor, dims: tuple[int, ...]) -> tuple[tuple, dict]:
+    n, h, w, h_out, w_out, group, channels, k = dims
+    pixels = n * h_out * w_out
+    grid = (triton.cdiv(pixels, BLOCK_PIXELS), group)
+    meta = dict(G=group, C=channels, K=k, BLOCK_P=BLOCK_PIXELS,
+                BLOCK_C=triton.next_power_of_2(channels),
+                ACC=tl.float64 if value.dtype == torch.float64 else tl.float32)
+    return grid, (pixels, h, w, h_out * w_out), meta
+
+
+class _TritonCore(torch.autograd.Function):
+
+    @staticmethod
+    def forward(ctx, value: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+                mask: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+        n, h, w, h_out, w_out, group, channels, k = dims
+        out = value.new_empty(n, h_out, w_out, group * channels)
+        grid, sizes, meta = _launch_args(value, dims)
+        _forward_kernel[grid](value, x, y, mask, out, *sizes, **meta)
+        ctx.save_for_backward(value, x, y, mask)
+        ctx.dims = dims
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out: torch.Tensor) -> tuple:
+        value, x, y, mask = ctx.saved_tensors
+        wide = torch.float64 if value.dtype == torch.float64 else torch.float32
+        grad_value = torch.zeros_like(value, dtype=wide)
+        grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
+        grid, sizes, meta = _launch_args(value, ctx.dims)
+        _backward_kernel[grid](value, x, y, mask, grad_out.contiguous(), grad_value, grad_x,
+                               grad_y, grad_mask, *sizes, **meta)
+        return grad_value.to(value.dtype), grad_x, grad_y, grad_mask, None
+
+
+def dcnv3_core_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
+                      kernel_h: int, kernel_w: int, stride_h: int, stride_w: int,
+                      pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
+                      group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
+    """DCNv3 core by the Triton kernels; see :func:`segkit.ops.dcnv3_core`."""
+    h_out, w_out = _check(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                          pad_w, dilation_h, dilation_w, group, group_channels)
+    n, h, w, _ = input.shape
+    x, y = _sampling_points(offset, h, w, h_out, w_out, kernel_h, kernel_w, stride_h,
+                            stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale)
+    dims = (n, h, w, h_out, w_out, group, group_channels, kernel_h * kernel_w)
+    return _TritonCore.apply(input.contiguous(), x.contiguous(), y.contiguous(),
+                             mask.contiguous(), dims)

@@ -1,0 +1,122 @@
+"""The DCNv3 Triton kernels, run on the CPU by Triton's interpreter
+(TRITON_INTERPRET=1), against the golden outputs of the original and the
+reference path; and the automatic fall-back when Triton fails on a GPU."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import segkit.ops.dcnv3 as dcnv3_module
+from segkit.ops import DCNv3, dcnv3_core_reference
+from tests.test_ops.test_dcnv3 import CORE, MODULE, _core_args, _random_case
+
+
+DEVICE = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+
+@pytest.fixture(scope='module')
+def triton_core():
+    """The kernels: compiled on a GPU; without one, Triton's interpreter runs
+    them on the CPU (tests/conftest.py sets TRITON_INTERPRET=1 there)."""
+    from segkit.ops import dcnv3_triton
+
+    if DEVICE.type == 'cpu':
+        assert type(dcnv3_triton._forward_kernel).__name__ == 'InterpretedFunction'
+    return dcnv3_triton.dcnv3_core_triton
+
+
+def _on_device(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    return [t.detach().to(DEVICE).requires_grad_(t.requires_grad) for t in tensors]
+
+
+@pytest.mark.parametrize('index', range(len(CORE)))
+def test_triton_reproduces_golden(triton_core, index: int) -> None:
+    case = CORE[index]
+    args = _core_args(case)
+    out = triton_core(*_on_device(*args[:3]), *args[3:])
+    torch.testing.assert_close(out.cpu(), case['output'], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize('index', range(len(MODULE)))
+def test_golden_state_dict_through_impl_triton(triton_core, monkeypatch, index: int) -> None:
+    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', triton_core)
+    case = MODULE[index]
+    module = DCNv3(**case['config'], impl='triton').double()
+    module.load_state_dict(case['state_dict'], strict=True)
+    with torch.no_grad():
+        out = module.to(DEVICE)(case['input'].to(DEVICE))
+    torch.testing.assert_close(out.cpu(), case['output'], rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize('stride,dilation,kernel,scale', [(1, 1, 3, 1.0), (2, 1, 3, 0.5),
+                                                          (1, 2, 3, 2.0), (1, 1, 5, 1.0)])
+def test_triton_gradients_match_reference(triton_core, stride: int, dilation: int,
+                                          kernel: int, scale: float) -> None:
+    x, offset, mask, args = _random_case(stride, dilation, kernel, scale=scale)
+    grads = []
+    for fn, inputs in ((dcnv3_core_reference, (x, offset, mask)),
+                       (triton_core, _on_device(x, offset, mask))):
+        out = fn(*inputs, *args)
+        weights = torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)
+        grads.append(torch.autograd.grad((out * weights.to(out.device)).sum(), inputs))
+    for ref, got in zip(*grads):
+        torch.testing.assert_close(got.cpu(), ref, rtol=1e-9, atol=1e-10)
+
+
+def test_triton_gradcheck(triton_core) -> None:
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 3, 2, dtype=torch.float64, device=DEVICE, requires_grad=True)
+    offset = torch.rand(1, 3, 3, 18, dtype=torch.float64, device=DEVICE) * 3 - 1.5 + 0.013
+    offset.requires_grad_(True)
+    mask = torch.rand(1, 3, 3, 9, dtype=torch.float64, device=DEVICE, requires_grad=True)
+    args = (3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 1.0)
+    assert torch.autograd.gradcheck(lambda a, b, c: triton_core(a, b, c, *args),
+                                    (x, offset, mask), eps=1e-6, atol=1e-6, fast_mode=True)
+
+
+def test_triton_half_value_with_float32_offsets(triton_core) -> None:
+    """As under autocast: a float16 map, float32 offsets and mask; the sum is
+    kept in float32 and the value gradient accumulated in float32."""
+    x, offset, mask, args = _random_case(group=2, gc=5, size=(7, 6))
+    ref = dcnv3_core_reference(x, offset, mask, *args)
+    (ref_grad,) = torch.autograd.grad(ref.sum(), x)
+    x16 = x.detach().half().to(DEVICE).requires_grad_()
+    offset32, mask32 = (t.detach().float().to(DEVICE) for t in (offset, mask))
+    out = triton_core(x16, offset32, mask32, *args)
+    assert out.dtype == torch.float16
+    (grad,) = torch.autograd.grad(out.float().sum(), x16)
+    assert grad.dtype == torch.float16
+    torch.testing.assert_close(out.double().cpu(), ref, rtol=0, atol=5e-3)
+    torch.testing.assert_close(grad.double().cpu(), ref_grad, rtol=0, atol=5e-3)
+
+
+def test_auto_falls_back_when_triton_fails_once(monkeypatch) -> None:
+    """A GPU Triton cannot compile for: one warning, then the PyTorch paths;
+    out-of-memory is not a reason to fall back."""
+    x, offset, mask, args = _random_case()
+    call = (x, offset, mask, *args)
+    failures = []
+
+    def broken(*a):
+        failures.append(1)
+        raise RuntimeError('PTX .version 9.9 does not support .target sm_52\nmore')
+
+    monkeypatch.setattr(dcnv3_module, '_triton_state', {'usable': None})
+    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', broken)
+    with pytest.warns(UserWarning, match=r'Triton kernel failed on this GPU \(RuntimeError: '
+                                         r'PTX .version 9.9 does not support .target sm_52\)'):
+        assert dcnv3_module._try_triton(call) is None
+    assert dcnv3_module._try_triton(call) is None and failures == [1]  # not tried again
+
+    monkeypatch.setattr(dcnv3_module, '_triton_state', {'usable': None})
+    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', dcnv3_core_reference)
+    torch.testing.assert_close(dcnv3_module._try_triton(call), dcnv3_core_reference(*call))
+    assert dcnv3_module._triton_state['usable'] is True
+
+    def out_of_memory(*a):
+        raise torch.OutOfMemoryError('CUDA out of memory')
+
+    monkeypatch.setattr(dcnv3_module, '_triton_state', {'usable': None})
+    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', out_of_memory)
+    with pytest.raises(torch.OutOfMemoryError):
+        dcnv3_module._try_triton(call)
