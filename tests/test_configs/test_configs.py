@@ -47,3 +47,25 @@ def test_dense_resnet50_matches_hand_dilated_param_count() -> None:
     resnet50_body = 25_557_032 - (2048 * 1000 + 1000)
     deep_stem = 3 * 32 * 9 + 32 * 32 * 9 + 32 * 64 * 9 + 2 * (32 + 32 + 64)
     assert n_dense == n_dilated == resnet50_body - (3 * 64 * 49 + 2 * 64) + deep_stem
+
+
+# DESIGN.md / the papers: UPerNet segmentation models on ADE20K
+PUBLISHED_PARAMS = {
+    'convnext/upernet_convnext-t_8xb2-160k_ade20k-512x512.py': 60e6,
+    'convnext/upernet_convnext-t-dcls_8xb2-160k_ade20k-512x512.py': 60e6,
+    'convnext/upernet_convnext-s_8xb2-160k_ade20k-512x512.py': 82e6,
+    'convnext/upernet_convnext-s-dcls_8xb2-160k_ade20k-512x512.py': 82e6,
+    'convnext/upernet_convnext-b_8xb2-160k_ade20k-512x512.py': 122e6,
+    'convnext/upernet_convnext-b-dcls_8xb2-160k_ade20k-512x512.py': 122e6,
+    'internimage/upernet_internimage-t_8xb2-160k_ade20k-512x512.py': 59e6,
+    'internimage/upernet_internimage-s_8xb2-160k_ade20k-512x512.py': 80e6,
+    'internimage/upernet_internimage-b_8xb2-160k_ade20k-512x512.py': 128e6,
+}
+
+
+@pytest.mark.parametrize('name,expected', PUBLISHED_PARAMS.items(),
+                         ids=list(PUBLISHED_PARAMS))
+def test_published_segmentation_model_sizes(name: str, expected: float) -> None:
+    """Counts are published rounded to 1M."""
+    model = MODELS.build(_config(REPO / 'configs' / name).model)
+    assert abs(sum(p.numel() for p in model.parameters()) - expected) < 0.5e6
