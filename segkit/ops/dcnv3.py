@@ -32,8 +32,8 @@ Three implementations compute the same function:
   slower than grid_sample's.
 
 ``'auto'`` takes ``'cpu'`` for CPU tensors when the kernel builds and
-``'triton'`` for CUDA tensors when Triton imports (if its first call fails,
-say a GPU Triton cannot compile for, segkit warns once and stops using it);
+``'triton'`` for CUDA tensors when its kernels compile and run (tried once
+per configuration on a tiny probe; if not, segkit warns once and goes on);
 otherwise ``'gather'`` for inference and ``'reference'`` for training.
 """
 from __future__ import annotations
@@ -260,34 +260,52 @@ def dcnv3_core_triton(*args) -> torch.Tensor:
     return core(*args)
 
 
-# None: not tried yet; False: unusable here (no triton, or its first call failed)
-_triton_state: dict[str, bool | None] = {'usable': None}
+# Whether the Triton kernels compiled and ran, per configuration they are
+# specialised for (device, dtypes, groups, channels per group, points)
+_triton_works: dict[tuple, bool] = {}
+
+
+def _probe_triton(args: tuple) -> None:
+    """Forward and backward of the Triton kernels on a tiny map with the
+    configuration of ``args``, so that both compile (or fail) now."""
+    input, offset, mask, kh, kw, sh, sw, ph, pw, dh, dw = args[:11]
+    h, w = dh * (kh - 1) + 1 + sh, dw * (kw - 1) + 1 + sw
+    h_out = (h + 2 * ph - (dh * (kh - 1) + 1)) // sh + 1
+    w_out = (w + 2 * pw - (dw * (kw - 1) + 1)) // sw + 1
+    x = input.new_zeros(1, h, w, input.shape[-1]).requires_grad_()
+    off = offset.new_zeros(1, h_out, w_out, offset.shape[-1]).requires_grad_()
+    m = mask.new_zeros(1, h_out, w_out, mask.shape[-1]).requires_grad_()
+    with torch.enable_grad():
+        dcnv3_core_triton(x, off, m, *args[3:]).float().sum().backward()
 
 
 def _try_triton(args: tuple) -> torch.Tensor | None:
-    """``dcnv3_core_triton(*args)``, or None where Triton does not work."""
-    if _triton_state['usable'] is False:
-        return None
-    if _triton_state['usable'] is None:
+    """``dcnv3_core_triton(*args)``, or None where Triton does not work.
+
+    The first call of each configuration runs both kernels on a tiny probe;
+    a failure there (no Triton, a GPU it cannot compile for) is warned about
+    once and that configuration then takes the PyTorch paths. Running out of
+    memory is not a failure of the kernel and propagates.
+    """
+    input, offset, mask = args[:3]
+    key = (input.device, input.dtype, offset.dtype, mask.dtype, args[11], args[12],
+           args[3] * args[4])
+    if key not in _triton_works:
         try:
             import triton  # noqa: F401
-        except ImportError:
-            _triton_state['usable'] = False
-            return None
-        try:
-            out = dcnv3_core_triton(*args)
+            _probe_triton(args)
         except torch.OutOfMemoryError:
             raise
-        except Exception as exc:  # compiler or driver failure: the PyTorch paths work
-            _triton_state['usable'] = False
+        except Exception as exc:  # no triton, compiler or driver failure
+            _triton_works[key] = False
             first = (str(exc).strip().splitlines() or [''])[0]
-            warnings.warn(f'segkit: the DCNv3 Triton kernel failed on this GPU '
+            warnings.warn(f'segkit: the DCNv3 Triton kernels do not work here '
                           f'({type(exc).__name__}: {first}); using the PyTorch path',
                           stacklevel=3)
-            return None
-        _triton_state['usable'] = True
-        return out
-    return dcnv3_core_triton(*args)
+        else:
+            _triton_works[key] = True
+    return dcnv3_core_triton(*args) if _triton_works[key] else None
+
 
 def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
                kernel_h: int, kernel_w: int, stride_h: int, stride_w: int, pad_h: int,

@@ -90,33 +90,47 @@ def test_triton_half_value_with_float32_offsets(triton_core) -> None:
     torch.testing.assert_close(grad.double().cpu(), ref_grad, rtol=0, atol=5e-3)
 
 
-def test_auto_falls_back_when_triton_fails_once(monkeypatch) -> None:
-    """A GPU Triton cannot compile for: one warning, then the PyTorch paths;
-    out-of-memory is not a reason to fall back."""
+def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
+    """A GPU Triton cannot compile for: one warning, then the PyTorch paths,
+    for that configuration only; out-of-memory is not a reason to fall back.
+    The probe runs forward and backward, so a backward that cannot compile is
+    caught before training starts."""
     x, offset, mask, args = _random_case()
     call = (x, offset, mask, *args)
-    failures = []
+    calls = []
 
-    def broken(*a):
-        failures.append(1)
-        raise RuntimeError('PTX .version 9.9 does not support .target sm_52\nmore')
+    class BrokenBackward(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, out):
+            return out.clone()
 
-    monkeypatch.setattr(dcnv3_module, '_triton_state', {'usable': None})
-    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', broken)
-    with pytest.warns(UserWarning, match=r'Triton kernel failed on this GPU \(RuntimeError: '
-                                         r'PTX .version 9.9 does not support .target sm_52\)'):
+        @staticmethod
+        def backward(ctx, grad):
+            raise RuntimeError('ptxas fatal: sm_52 is not supported\nmore lines')
+
+    def backward_broken(*a):
+        calls.append(a[0].shape)
+        return BrokenBackward.apply(triton_core(*a))
+
+    monkeypatch.setattr(dcnv3_module, '_triton_works', {})
+    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', backward_broken)
+    with pytest.warns(UserWarning, match=r'Triton kernels do not work here \(RuntimeError: '
+                                         r'ptxas fatal: sm_52 is not supported\); using'):
         assert dcnv3_module._try_triton(call) is None
-    assert dcnv3_module._try_triton(call) is None and failures == [1]  # not tried again
+    assert calls == [(1, 4, 4, 6)]  # the probe: a tiny map with the same configuration
+    assert dcnv3_module._try_triton(call) is None and len(calls) == 1  # not tried again
 
-    monkeypatch.setattr(dcnv3_module, '_triton_state', {'usable': None})
-    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', dcnv3_core_reference)
-    torch.testing.assert_close(dcnv3_module._try_triton(call), dcnv3_core_reference(*call))
-    assert dcnv3_module._triton_state['usable'] is True
+    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', triton_core)
+    x32 = x.detach().float()  # another configuration: tried on its own
+    out = dcnv3_module._try_triton((x32, offset.detach().float(), mask.detach().float(), *args))
+    torch.testing.assert_close(out.double(), dcnv3_core_reference(*call), rtol=0, atol=1e-5)
+    assert sorted(dcnv3_module._triton_works.values()) == [False, True]
 
     def out_of_memory(*a):
         raise torch.OutOfMemoryError('CUDA out of memory')
 
-    monkeypatch.setattr(dcnv3_module, '_triton_state', {'usable': None})
+    monkeypatch.setattr(dcnv3_module, '_triton_works', {})
     monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', out_of_memory)
     with pytest.raises(torch.OutOfMemoryError):
         dcnv3_module._try_triton(call)
+    assert dcnv3_module._triton_works == {}
