@@ -81,18 +81,22 @@ def _check(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     return h_out, w_out
 
 
-def _sampling_points(offset: torch.Tensor, h: int, w: int, h_out: int, w_out: int,
+def _sampling_points(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
                      kernel_h: int, kernel_w: int, stride_h: int, stride_w: int, pad_h: int,
                      pad_w: int, dilation_h: int, dilation_w: int, group: int,
-                     offset_scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """x and y of every sample, (N, H_out, W_out, G, K), in input pixel coordinates.
+                     group_channels: int, offset_scale: float
+                     ) -> tuple[torch.Tensor, torch.Tensor, tuple[int, ...]]:
+    """Checks the shapes; returns x and y of every sample, (N, H_out, W_out, G,
+    K), in input pixel coordinates, and the sizes (N, H, W, H_out, W_out, G, C', K).
 
     NOTE: the original builds the sampling grid in float32, normalised by the
     padded size, whatever the input's dtype; the float32 rounding of that grid
     moves samples by up to ~1e-7 pixels. It is reproduced here so that even
     float64 results match the original to 1e-10.
     """
-    n = offset.shape[0]
+    h_out, w_out = _check(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                          pad_w, dilation_h, dilation_w, group, group_channels)
+    n, h, w, _ = input.shape
     k = kernel_h * kernel_w
     device, f32 = offset.device, torch.float32
     hp, wp = h + 2 * pad_h, w + 2 * pad_w
@@ -115,7 +119,8 @@ def _sampling_points(offset: torch.Tensor, h: int, w: int, h_out: int, w_out: in
     loc_x = base_x.to(dtype) + off[..., 0].to(dtype) * offset_scale / wp
     loc_y = base_y.to(dtype) + off[..., 1].to(dtype) * offset_scale / hp
     # normalised [0, 1] over the padded map -> pixels of the unpadded input
-    return loc_x * wp - 0.5 - pad_w, loc_y * hp - 0.5 - pad_h
+    return (loc_x * wp - 0.5 - pad_w, loc_y * hp - 0.5 - pad_h,
+            (n, h, w, h_out, w_out, group, group_channels, k))
 
 
 def dcnv3_core_reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
@@ -124,12 +129,9 @@ def dcnv3_core_reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.
                          group: int, group_channels: int,
                          offset_scale: float) -> torch.Tensor:
     """DCNv3 core by ``grid_sample`` (the testing reference); see :func:`dcnv3_core`."""
-    h_out, w_out = _check(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h,
-                          pad_w, dilation_h, dilation_w, group, group_channels)
-    n, h, w, _ = input.shape
-    k = kernel_h * kernel_w
-    x, y = _sampling_points(offset, h, w, h_out, w_out, kernel_h, kernel_w, stride_h,
-                            stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale)
+    x, y, (n, h, w, h_out, w_out, _, _, k) = _sampling_points(
+        input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+        dilation_w, group, group_channels, offset_scale)
     # grid_sample, align_corners=False: pixel centre i sits at (2i + 1) / size - 1
     grid = torch.stack(((2 * x + 1) / w - 1, (2 * y + 1) / h - 1), dim=-1)
     grid = grid.permute(0, 3, 1, 2, 4, 5).reshape(n * group, h_out, w_out * k, 2)
@@ -145,16 +147,13 @@ def dcnv3_core_reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.
 
 
 def dcnv3_core_gather(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-                    kernel_h: int, kernel_w: int, stride_h: int, stride_w: int,
-                    pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
-                    group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
+                      kernel_h: int, kernel_w: int, stride_h: int, stride_w: int,
+                      pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
+                      group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
     """DCNv3 core as one weighted gather-sum (``embedding_bag``); see :func:`dcnv3_core`."""
-    h_out, w_out = _check(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h,
-                          pad_w, dilation_h, dilation_w, group, group_channels)
-    n, h, w, _ = input.shape
-    k = kernel_h * kernel_w
-    x, y = _sampling_points(offset, h, w, h_out, w_out, kernel_h, kernel_w, stride_h,
-                            stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale)
+    x, y, (n, h, w, h_out, w_out, _, _, k) = _sampling_points(
+        input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+        dilation_w, group, group_channels, offset_scale)
     x0, y0 = x.detach().floor(), y.detach().floor()
     fx, fy = x - x0, y - y0  # differentiable: gradients reach the offsets
     x0, y0 = x0.long(), y0.long()
@@ -234,8 +233,6 @@ def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor
                    pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
                    group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
     """DCNv3 core by the compiled CPU kernel; see :func:`dcnv3_core`."""
-    h_out, w_out = _check(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h,
-                          pad_w, dilation_h, dilation_w, group, group_channels)
     tensors = (input, offset, mask)
     if any(t.device.type != 'cpu' or t.dtype not in _SUFFIX for t in tensors) or len(
             {t.dtype for t in tensors}) > 1:
@@ -244,10 +241,9 @@ def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor
     if _cpu_kernel() is None:
         raise RuntimeError("the DCNv3 CPU kernel could not be built (see the warning); "
                            "use impl='gather' or 'reference'")
-    n, h, w, _ = input.shape
-    x, y = _sampling_points(offset, h, w, h_out, w_out, kernel_h, kernel_w, stride_h,
-                            stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale)
-    dims = (n, h, w, h_out, w_out, group, group_channels, kernel_h * kernel_w)
+    x, y, dims = _sampling_points(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w,
+                                  pad_h, pad_w, dilation_h, dilation_w, group, group_channels,
+                                  offset_scale)
     return _CPUCore.apply(input.contiguous(), x.contiguous(), y.contiguous(),
                           mask.contiguous(), dims)
 

@@ -24,11 +24,28 @@ import triton
 import triton.language as tl
 from torch.autograd.function import once_differentiable
 
-from .dcnv3 import _check, _sampling_points
+from .dcnv3 import _sampling_points
 
 __all__ = ['dcnv3_core_triton']
 
 BLOCK_PIXELS = 64
+
+
+@triton.jit
+def _point(xs, ys, mask, s, q_ok, H, W, ACC: tl.constexpr):
+    """Sample ``s``: its top-left corner, fractions, mask, whether any corner
+    can be inside, and whether its position is not finite (NaN or inf)."""
+    x = tl.load(xs + s, mask=q_ok, other=-2).to(ACC)
+    y = tl.load(ys + s, mask=q_ok, other=-2).to(ACC)
+    m = tl.load(mask + s, mask=q_ok, other=0).to(ACC)
+    nan = (x - x != 0) | (y - y != 0)  # NaN or inf
+    valid = q_ok & (x > -1) & (x < W) & (y > -1) & (y < H)
+    # far-away, infinite or NaN positions must not reach the weights (inf * 0)
+    x = tl.where(valid, x, 0)
+    y = tl.where(valid, y, 0)
+    xf = tl.floor(x)
+    yf = tl.floor(y)
+    return xf.to(tl.int32), yf.to(tl.int32), x - xf, y - yf, m, valid, nan
 
 
 @triton.jit
@@ -58,16 +75,10 @@ def _forward_kernel(value, xs, ys, mask, out, pixels, H, W, HW_out,
     acc = tl.zeros((BLOCK_P, BLOCK_C), dtype=ACC)
     for k in range(K):
         s = (q.to(tl.int64) * G + g) * K + k
-        x = tl.load(xs + s, mask=q_ok, other=-2).to(ACC)
-        y = tl.load(ys + s, mask=q_ok, other=-2).to(ACC)
-        m = tl.load(mask + s, mask=q_ok, other=0).to(ACC)
-        valid = q_ok & (x > -1) & (x < W) & (y > -1) & (y < H)
-        xf = tl.floor(tl.where(valid, x, 0))
-        yf = tl.floor(tl.where(valid, y, 0))
-        x0 = xf.to(tl.int32)
-        y0 = yf.to(tl.int32)
+        x0, y0, fx, fy, m, valid, nan = _point(xs, ys, mask, s, q_ok, H, W, ACC)
+        acc += tl.where(nan, float('nan'), 0)[:, None]  # as grid_sample: not finite in, NaN out
         for corner in tl.static_range(4):
-            pixel, inside, weight, _, _ = _corner(x0, y0, x - xf, y - yf, corner % 2,
+            pixel, inside, weight, _, _ = _corner(x0, y0, fx, fy, corner % 2,
                                                   corner // 2, H, W, valid)
             row = ((image + pixel) * G + g) * C
             v = tl.load(value + row[:, None] + c[None, :], mask=inside[:, None] & c_ok[None, :],
@@ -93,19 +104,12 @@ def _backward_kernel(value, xs, ys, mask, grad_out, grad_value, grad_x, grad_y, 
                  other=0).to(ACC)
     for k in range(K):
         s = (q.to(tl.int64) * G + g) * K + k
-        x = tl.load(xs + s, mask=q_ok, other=-2).to(ACC)
-        y = tl.load(ys + s, mask=q_ok, other=-2).to(ACC)
-        m = tl.load(mask + s, mask=q_ok, other=0).to(ACC)
-        valid = q_ok & (x > -1) & (x < W) & (y > -1) & (y < H)
-        xf = tl.floor(tl.where(valid, x, 0))
-        yf = tl.floor(tl.where(valid, y, 0))
-        x0 = xf.to(tl.int32)
-        y0 = yf.to(tl.int32)
+        x0, y0, fx, fy, m, valid, nan = _point(xs, ys, mask, s, q_ok, H, W, ACC)
         dm = tl.zeros((BLOCK_P,), dtype=ACC)
         dx = tl.zeros((BLOCK_P,), dtype=ACC)
         dy = tl.zeros((BLOCK_P,), dtype=ACC)
         for corner in tl.static_range(4):
-            pixel, inside, weight, dwx, dwy = _corner(x0, y0, x - xf, y - yf, corner % 2,
+            pixel, inside, weight, dwx, dwy = _corner(x0, y0, fx, fy, corner % 2,
                                                       corner // 2, H, W, valid)
             row = ((image + pixel) * G + g) * C
             ok = inside[:, None] & c_ok[None, :]
@@ -117,9 +121,12 @@ def _backward_kernel(value, xs, ys, mask, grad_out, grad_value, grad_x, grad_y, 
             contribution = (m * weight)[:, None] * go
             tl.atomic_add(grad_value + row[:, None] + c[None, :],
                           contribution.to(grad_value.dtype.element_ty), mask=ok)
+        dm = tl.where(nan, float('nan'), dm)
+        dx = tl.where(nan, float('nan'), m * dx)
+        dy = tl.where(nan, float('nan'), m * dy)
         tl.store(grad_mask + s, dm.to(grad_mask.dtype.element_ty), mask=q_ok)
-        tl.store(grad_x + s, (m * dx).to(grad_x.dtype.element_ty), mask=q_ok)
-        tl.store(grad_y + s, (m * dy).to(grad_y.dtype.element_ty), mask=q_ok)
+        tl.store(grad_x + s, dx.to(grad_x.dtype.element_ty), mask=q_ok)
+        tl.store(grad_y + s, dy.to(grad_y.dtype.element_ty), mask=q_ok)
 
 
 def _launch_args(value: torch.Tensor, dims: tuple[int, ...]) -> tuple[tuple, dict]:
@@ -163,11 +170,8 @@ def dcnv3_core_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Ten
                       pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
                       group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
     """DCNv3 core by the Triton kernels; see :func:`segkit.ops.dcnv3_core`."""
-    h_out, w_out = _check(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h,
-                          pad_w, dilation_h, dilation_w, group, group_channels)
-    n, h, w, _ = input.shape
-    x, y = _sampling_points(offset, h, w, h_out, w_out, kernel_h, kernel_w, stride_h,
-                            stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale)
-    dims = (n, h, w, h_out, w_out, group, group_channels, kernel_h * kernel_w)
+    x, y, dims = _sampling_points(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w,
+                                  pad_h, pad_w, dilation_h, dilation_w, group, group_channels,
+                                  offset_scale)
     return _TritonCore.apply(input.contiguous(), x.contiguous(), y.contiguous(),
                              mask.contiguous(), dims)

@@ -229,3 +229,34 @@ def test_auto_falls_back_without_the_kernel(monkeypatch) -> None:
     assert calls == ['gather', 'reference']
     with pytest.raises(RuntimeError, match='could not be built'):
         dcnv3_core(x, offset, mask, *args, impl='cpu')
+
+
+def _extreme_case(dtype: torch.dtype = torch.float32) -> tuple:
+    """Offsets far outside the map read zero; infinite and NaN ones give NaN,
+    as grid_sample does (a diverged network must not look fine)."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 5, 6, 4, dtype=dtype, requires_grad=True)
+    offset = torch.zeros(1, 5, 6, 2 * 9 * 2, dtype=dtype)
+    for row, (channel, value) in enumerate([(0, 1e30), (2, -1e30), (4, float('inf')),
+                                            (7, float('-inf')), (9, float('nan'))]):
+        offset[0, row, row, channel] = value
+    offset.requires_grad_(True)
+    mask = torch.full((1, 5, 6, 18), 1 / 9, dtype=dtype, requires_grad=True)
+    return x, offset, mask, (3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0)
+
+
+@pytest.mark.parametrize('impl', FAST)
+def test_extreme_and_nan_offsets_match_reference(impl: str) -> None:
+    """Outputs match the reference, NaN for NaN; so do the gradients of the
+    C++ kernel. (The gather path's backward also spreads the NaN into the
+    input gradient at the clamped corner rows; that path is a fall-back.)"""
+    x, offset, mask, args = _extreme_case()
+    results = []
+    for fn in (dcnv3_core_reference, FAST[impl]):
+        out = fn(x, offset, mask, *args)
+        results.append((out, *torch.autograd.grad(out.nan_to_num().sum(), (x, mask))))
+    ref_out = results[0][0]
+    assert ref_out.isnan().any(dim=-1).sum() == 3 and ref_out[:, :2].isfinite().all()
+    compared = results[0] if impl == 'cpu' else results[0][:1]
+    for ref, got in zip(compared, results[1]):
+        torch.testing.assert_close(got, ref, rtol=1e-6, atol=1e-6, equal_nan=True)

@@ -8,7 +8,7 @@ import torch
 
 import segkit.ops.dcnv3 as dcnv3_module
 from segkit.ops import DCNv3, dcnv3_core_reference
-from tests.test_ops.test_dcnv3 import CORE, MODULE, _core_args, _random_case
+from tests.test_ops.test_dcnv3 import CORE, MODULE, _core_args, _extreme_case, _random_case
 
 
 DEVICE = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -72,6 +72,18 @@ def test_triton_gradcheck(triton_core) -> None:
     args = (3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 1.0)
     assert torch.autograd.gradcheck(lambda a, b, c: triton_core(a, b, c, *args),
                                     (x, offset, mask), eps=1e-6, atol=1e-6, fast_mode=True)
+
+
+def test_triton_extreme_and_nan_offsets_match_reference(triton_core) -> None:
+    x, offset, mask, args = _extreme_case()
+    results = []
+    for fn, inputs in ((dcnv3_core_reference, (x, offset, mask)),
+                       (triton_core, _on_device(x, offset, mask))):
+        out = fn(*inputs, *args)
+        results.append((out.cpu(), *(g.cpu() for g in torch.autograd.grad(
+            out.nan_to_num().sum(), (inputs[0], inputs[2])))))
+    for ref, got in zip(*results):
+        torch.testing.assert_close(got, ref, rtol=1e-6, atol=1e-6, equal_nan=True)
 
 
 def test_triton_half_value_with_float32_offsets(triton_core) -> None:

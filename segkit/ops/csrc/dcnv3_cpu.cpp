@@ -11,13 +11,16 @@
 //   x, y      (N, Ho, Wo, G, K)  sample positions in input pixels (centres at integers)
 //   mask      (N, Ho, Wo, G, K)
 //   out       (N, Ho, Wo, G, C)  out[.., g, c] = sum_k mask * bilinear(value[.., g, c], x, y)
-// Corners outside the image read as zero. Backward recomputes the corners
+// Corners outside the image read as zero; a position that is not finite
+// (NaN, inf) makes the output and the gradients of its position and mask NaN,
+// as grid_sample does, so a diverged network is not hidden. Backward recomputes the corners
 // and gives the gradients of value, x, y and mask (the caller chains x and y
 // to the offsets). Threads: forward splits output pixels; backward splits
 // (n, g) pairs, each of which owns its slice of grad_value, so the
 // scatter-add needs no atomics.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace {
 
@@ -33,7 +36,7 @@ struct Corners {
 // elements apart. Returns false when no corner can be inside.
 template <typename T>
 inline bool corners(T x, T y, int64_t H, int64_t W, int64_t pixel, Corners<T>& c) {
-  if (!(x > T(-1) && x < T(W) && y > T(-1) && y < T(H))) return false;  // also NaN
+  if (!(x > T(-1) && x < T(W) && y > T(-1) && y < T(H))) return false;
   const T xf = std::floor(x), yf = std::floor(y);
   const int64_t x0 = static_cast<int64_t>(xf), y0 = static_cast<int64_t>(yf);
   const T fx = x - xf, fy = y - yf;
@@ -64,6 +67,10 @@ void forward(const T* value, const T* xs, const T* ys, const T* mask, T* out, in
       for (int64_t c = 0; c < C; ++c) o[c] = 0;
       const int64_t s0 = (q * G + g) * K;
       for (int64_t k = 0; k < K; ++k) {
+        if (!std::isfinite(xs[s0 + k]) || !std::isfinite(ys[s0 + k])) {
+          for (int64_t c = 0; c < C; ++c) o[c] = std::numeric_limits<T>::quiet_NaN();
+          continue;
+        }
         Corners<T> cs;
         if (!corners(xs[s0 + k], ys[s0 + k], H, W, pixel, cs)) continue;
         for (int i = 0; i < 4; ++i) {
@@ -95,6 +102,10 @@ void backward(const T* value, const T* xs, const T* ys, const T* mask, const T* 
       const int64_t s0 = (q * G + g) * K;
       for (int64_t k = 0; k < K; ++k) {
         const int64_t s = s0 + k;
+        if (!std::isfinite(xs[s]) || !std::isfinite(ys[s])) {
+          grad_mask[s] = grad_x[s] = grad_y[s] = std::numeric_limits<T>::quiet_NaN();
+          continue;
+        }
         Corners<T> cs;
         T dm = 0, dx = 0, dy = 0;
         if (corners(xs[s], ys[s], H, W, pixel, cs)) {
