@@ -14,7 +14,7 @@ and ``out[..., g*C' + c] = sum_p mask[..., g*K + p] * bilinear(input[..., g*C' +
 with zeros outside the image. Offsets are (dx, dy) pairs per point, group
 major. This order and layout match the original, so its weights load.
 
-Three implementations compute the same function:
+Four implementations compute the same function:
 
 * ``'reference'``: one ``grid_sample`` over all points, then the masked sum,
   as the original pure-PyTorch path does; it keeps the (N*G, C', H*W*K)
@@ -246,7 +246,6 @@ def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor
                                   offset_scale)
     return _CPUCore.apply(input.contiguous(), x.contiguous(), y.contiguous(),
                           mask.contiguous(), dims)
-
 
 
 def dcnv3_core_triton(*args) -> torch.Tensor:
