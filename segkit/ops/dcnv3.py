@@ -31,7 +31,8 @@ Four implementations compute the same function:
   runs wherever ``embedding_bag`` does; its autograd backward is correct but
   slower than grid_sample's.
 
-``'auto'`` takes ``'cpu'`` for CPU tensors when the kernel builds and
+``'auto'`` takes ``'reference'`` under ``torch.jit.trace`` (and so for ONNX
+export and FLOP counting), ``'cpu'`` for CPU tensors when the kernel builds and
 ``'triton'`` for CUDA tensors when its kernels compile and run (tried once
 per configuration on a tiny probe; if not, segkit warns once and goes on);
 otherwise ``'gather'`` for inference and ``'reference'`` for training.
@@ -337,7 +338,11 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
             dilation_h, dilation_w, group, group_channels, offset_scale)
     if impl == 'auto':
         tensors = (input, offset, mask)
-        if (all(t.device.type == 'cpu' and t.dtype == input.dtype for t in tensors)
+        if torch.jit.is_tracing():
+            # tracers (torch.jit.trace, ONNX export, FLOP counters) record
+            # PyTorch ops; the compiled kernels are opaque to them
+            impl = 'reference'
+        elif (all(t.device.type == 'cpu' and t.dtype == input.dtype for t in tensors)
                 and input.dtype in _SUFFIX and _cpu_kernel() is not None):
             impl = 'cpu'
         elif all(t.device.type == 'cuda' for t in tensors):

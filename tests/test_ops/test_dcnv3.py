@@ -260,3 +260,32 @@ def test_extreme_and_nan_offsets_match_reference(impl: str) -> None:
     compared = results[0] if impl == 'cpu' else results[0][:1]
     for ref, got in zip(compared, results[1]):
         torch.testing.assert_close(got, ref, rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+def test_tracing_takes_the_reference_path(monkeypatch) -> None:
+    """torch.jit.trace (and so ONNX export and mmengine's FLOP counter) sees
+    PyTorch ops, not the opaque kernel; the traced module computes the same."""
+    calls = _record_calls(monkeypatch)
+    module = DCNv3(16, group=4).eval()
+    with torch.no_grad():
+        module.offset.weight.normal_(0, 0.3)
+        x = torch.randn(1, 6, 7, 16)
+        traced = torch.jit.trace(module, x, check_trace=False)
+        assert calls == ['reference']
+        torch.testing.assert_close(traced(x), module(x), rtol=1e-5, atol=1e-5)
+    assert calls == ['reference', 'cpu']
+
+
+def test_flop_count_of_an_internimage_segmentor() -> None:
+    from mmseg.registry import MODELS
+
+    from segkit.apis.benchmark import count_flops
+
+    model = MODELS.build(dict(
+        type='EncoderDecoder',
+        backbone=dict(type='InternImage', arch=dict(channels=16, depths=[1, 1, 1, 1],
+                                                    groups=[1, 2, 4, 8])),
+        decode_head=dict(type='FCNHead', in_channels=128, in_index=3, channels=16,
+                         num_classes=3, norm_cfg=dict(type='BN'))))
+    flops = count_flops(model, (64, 64))
+    assert flops is not None and flops > 1e6
