@@ -85,7 +85,7 @@ def main() -> None:
     print(f'ResNet-50 at {args.size}x{args.size}, batch 1, {device} '
           f'({threads} threads), median of {args.repeats}')
     ref = results['dense OS8 (equivalent stride)'][0]
-    print(f'| variant | time (s) | time / dense OS8 | peak memory (MB) |')
+    print('| variant | time (s) | time / dense OS8 | peak memory (MB) |')
     print('|---|---:|---:|---:|')
     for name, (seconds, peak) in results.items():
         print(f'| {name} | {seconds:.3f} | {seconds / ref:.2f} | {peak / 2**20:.0f} |')
