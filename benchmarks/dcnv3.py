@@ -14,12 +14,14 @@ pure-PyTorch path.
 from __future__ import annotations
 
 import argparse
+import json
 
 import torch
 
 from segkit.ops.dcnv3 import (dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference,
                               dcnv3_core_triton)
-from segkit.utils.profiling import peak_memory, reset_peak_memory, time_call
+from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
+                                    time_call)
 
 STAGES = [(64, 4, 128), (128, 8, 64), (256, 16, 32), (512, 32, 16)]
 IMPLS = {'reference': dcnv3_core_reference, 'cpu': dcnv3_core_cpu, 'triton': dcnv3_core_triton,
@@ -52,15 +54,13 @@ def runners(impl: str, inputs: tuple) -> tuple:
     return forward, train_step
 
 
-def measure(impl: str, inputs: tuple, repeats: int, device: torch.device) -> tuple:
-    """(forward s, forward+backward s, peak bytes of forward+backward)."""
-    forward, train_step = runners(impl, inputs)
+def peak_of(impl: str, inputs: tuple, device: torch.device) -> int:
+    """Peak bytes of one forward+backward, after a warm-up."""
+    train_step = runners(impl, inputs)[1]
     train_step()
     base = reset_peak_memory(device)
     train_step()
-    peak = peak_memory(device) - base
-    return (time_call(forward, 1, repeats, device), time_call(train_step, 0, repeats, device),
-            peak)
+    return peak_memory(device) - base
 
 
 def main() -> None:
@@ -70,9 +70,21 @@ def main() -> None:
     parser.add_argument('--impls', nargs='+', choices=[i for i in IMPLS if i != 'reference'],
                         help="default: 'cpu gather' on the CPU, 'triton gather' on a GPU")
     parser.add_argument('--scale', type=float, default=1.0, help='shrink the maps (tests)')
+    parser.add_argument('--memory-only', action='store_true', help='(internal)')
     args = parser.parse_args()
     device = torch.device(args.device)
-    impls = args.impls or (['cpu', 'gather'] if device.type == 'cpu' else ['triton', 'gather'])
+    impls = ['reference', *(args.impls or (['cpu', 'gather'] if device.type == 'cpu'
+                                           else ['triton', 'gather']))]
+    stages = [(c, g, max(4, int(s * args.scale))) for c, g, s in STAGES]
+    if args.memory_only or device.type != 'cpu':
+        peaks = {f'{c}-{impl}': peak_of(impl, make_inputs(c, g, s, device), device)
+                 for c, g, s in stages for impl in impls}
+        if args.memory_only:
+            print(json.dumps(peaks))
+            return
+    else:  # exact CPU peaks need a fixed mmap threshold from the start: another process
+        peaks = peak_memory_in_subprocess([__file__, '--memory-only', '--scale', str(args.scale),
+                                           '--impls', *impls[1:]])
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     print(f'DCNv3 core, InternImage-T stage shapes, N=2, 3x3, float32, {name} '
           f'({torch.get_num_threads()} CPU threads), median of {args.repeats}; '
@@ -80,16 +92,19 @@ def main() -> None:
     print('| stage (C, G, size) | impl | fwd (ms) | fwd+bwd (ms) | fwd speed-up | '
           'fwd+bwd speed-up | peak fwd+bwd (MB) | memory ratio |')
     print('|---|---|---:|---:|---:|---:|---:|---:|')
-    for c, g, s in STAGES:
-        s = max(4, int(s * args.scale))
+    for c, g, s in stages:
         inputs = make_inputs(c, g, s, device)
-        ref = measure('reference', inputs, args.repeats, device)
-        for impl in ['reference', *impls]:
-            fwd, step, peak = ref if impl == 'reference' else measure(impl, inputs,
-                                                                       args.repeats, device)
+        times = {}
+        for impl in impls:
+            forward, train_step = runners(impl, inputs)
+            times[impl] = (time_call(forward, 1, args.repeats, device),
+                           time_call(train_step, 1, args.repeats, device))
+        (ref_fwd, ref_step), ref_peak = times['reference'], peaks[f'{c}-reference']
+        for impl in impls:
+            (fwd, step), peak = times[impl], peaks[f'{c}-{impl}']
             print(f'| {c}, {g}, {s}x{s} | {impl} | {fwd * 1e3:.1f} | {step * 1e3:.1f} | '
-                  f'{ref[0] / fwd:.2f}x | {ref[1] / step:.2f}x | {peak / 2**20:.1f} | '
-                  f'{peak / max(ref[2], 1):.2f} |')
+                  f'{ref_fwd / fwd:.2f}x | {ref_step / step:.2f}x | {peak / 2**20:.1f} | '
+                  f'{peak / max(ref_peak, 1):.2f} |')
 
 
 if __name__ == '__main__':
