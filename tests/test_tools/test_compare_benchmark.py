@@ -16,7 +16,8 @@ def test_benchmark_tool(tmp_path: Path) -> None:
                       '--repeats', '1', '--json', out)
     assert 'inference:' in result.stdout and 'training step:' in result.stdout
     data = json.loads(out.read_text())
-    for key in ('infer_latency_s', 'infer_images_per_s', 'train_step_s', 'train_peak_mb'):
+    for key in ('infer_latency_s', 'infer_images_per_s', 'infer_peak_mb', 'train_step_s',
+                'train_peak_mb'):
         assert data[key] > 0, key
     assert data['params_m'] > 0.5
 
