@@ -64,10 +64,13 @@ def reset_peak_memory(device: str | torch.device = 'cpu') -> int:
     On the CPU this resets the process's resident-set high-water mark
     (Linux ``/proc/self/clear_refs``), so the peak covers everything the
     process allocates, torch or not. Until :func:`peak_memory`, glibc maps
-    every block of 128 KiB or more on its own and returns it when freed, so
-    memory kept from earlier work does not hide this window's peak (this
-    slows allocation: time outside the window). On CUDA it resets torch's
-    counters.
+    every block of 128 KiB or more on its own and returns it when freed (this
+    slows allocation: time outside the window). Blocks the heap kept from
+    before the window can still be reused or counted, so the reading is
+    approximate (off by tens of MB on a ResNet-50 at 256x256); for exact
+    figures measure in a process started with the threshold fixed, as
+    :func:`peak_memory_in_subprocess` does. On CUDA it resets torch's
+    counters (exact).
     """
     device = torch.device(device)
     if device.type == 'cuda':
