@@ -2,8 +2,8 @@
 
 Median latency and throughput of inference and of a training step (random
 weights and data; --no-train to skip it), and peak memory. On the CPU the
-peaks are taken in a second run of this script with a fixed glibc mmap
-threshold, which makes them exact; the timings in this process.
+peaks are taken in a second process with a fixed glibc mmap threshold,
+which makes them exact; the timings in this one.
 """
 import argparse
 import json
@@ -22,35 +22,17 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--no-train', action='store_true', help='inference only')
     parser.add_argument('--json', help='also write the figures to this JSON file')
-    parser.add_argument('--memory-only', action='store_true', help='(internal)')
     args = parser.parse_args()
     import segkit  # noqa: F401
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import DATASETS, MODELS
-
-    from segkit.apis import load_config
-    from segkit.apis.benchmark import benchmark_segmentor
+    from segkit.apis.benchmark import benchmark_segmentor, build_benchmark_model, exact_cpu_peaks
     from segkit.utils.io import atomic_write_text
-    from segkit.utils.profiling import peak_memory_in_subprocess
 
-    cfg = load_config(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    backbone = cfg.model.get('backbone', {})
-    if 'init_cfg' in backbone:
-        backbone.init_cfg = None  # random weights: speed does not depend on them
-    model = MODELS.build(cfg.model)
-    model.dataset_meta = dict(DATASETS.get(cfg.test_dataloader.dataset.type).METAINFO)
+    model = build_benchmark_model(args.config)
     result = benchmark_segmentor(model, tuple(args.size), args.batch, args.device,
-                                 args.warmup, args.repeats, train=not args.no_train,
-                                 timing=not args.memory_only)
-    if args.memory_only:
-        print(json.dumps(result))
-        return
+                                 args.warmup, args.repeats, train=not args.no_train)
     if args.device == 'cpu' and 'MALLOC_MMAP_THRESHOLD_' not in os.environ:
-        argv = [__file__, args.config, '--size', *map(str, args.size), '--batch', str(args.batch),
-                '--memory-only'] + (['--no-train'] if args.no_train else [])
-        peaks = peak_memory_in_subprocess(argv)
-        result.update({k: v for k, v in peaks.items() if k.endswith('_peak_mb')})
+        result.update(exact_cpu_peaks(args.config, tuple(args.size), args.batch,
+                                      train=not args.no_train))
     result['params_m'] = sum(p.numel() for p in model.parameters()) / 1e6
     print(f"{args.config} at {args.size[0]}x{args.size[1]}, batch {args.batch}, "
           f"{args.device}, median of {args.repeats}")

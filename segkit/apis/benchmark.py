@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
-from segkit.utils.profiling import peak_memory, reset_peak_memory, time_call
+from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
+                                    time_call)
 
-__all__ = ['benchmark_segmentor', 'count_flops', 'resolve_model_pair', 'compare_models',
-           'write_comparison']
+__all__ = ['benchmark_segmentor', 'build_benchmark_model', 'exact_cpu_peaks', 'count_flops',
+           'resolve_model_pair', 'compare_models', 'write_comparison']
 
 
 def _dummy_batch(model: torch.nn.Module, size: tuple[int, int], batch: int, device: str,
@@ -80,6 +82,45 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
     return result
 
 
+def build_benchmark_model(config: str | os.PathLike) -> torch.nn.Module:
+    """The segmentor of ``config`` with random weights (speed and memory do
+    not depend on them; pretrained files need not exist)."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS, MODELS
+
+    from segkit.apis.runner import load_config
+
+    cfg = load_config(config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    backbone = cfg.model.get('backbone', {})
+    if 'init_cfg' in backbone:
+        backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.dataset_meta = dict(DATASETS.get(cfg.test_dataloader.dataset.type).METAINFO)
+    return model
+
+
+def exact_cpu_peaks(config: str | os.PathLike, size: tuple[int, int], batch: int = 1,
+                    train: bool = True) -> dict:
+    """``infer_peak_mb`` (and ``train_peak_mb``) of ``config`` on the CPU,
+    measured in a second process with a fixed mmap threshold (exact; see
+    :func:`segkit.utils.profiling.peak_memory_in_subprocess`)."""
+    argv = ['-m', 'segkit.apis.benchmark', os.fspath(config), str(size[0]), str(size[1]),
+            str(batch)] + ([] if train else ['--no-train'])
+    return peak_memory_in_subprocess(argv)
+
+
+def _memory_only_main(argv: list[str]) -> None:
+    """``python -m segkit.apis.benchmark CONFIG H W BATCH [--no-train]``: prints the
+    peaks of :func:`benchmark_segmentor` on the CPU as JSON (for :func:`exact_cpu_peaks`)."""
+    import segkit  # noqa: F401  (registers segkit's modules)
+
+    config, h, w, batch = argv[:4]
+    result = benchmark_segmentor(build_benchmark_model(config), (int(h), int(w)), int(batch),
+                                 'cpu', train='--no-train' not in argv, timing=False)
+    print(json.dumps({k: v for k, v in result.items() if k.endswith('_peak_mb')}))
+
+
 def count_flops(model: torch.nn.Module, size: tuple[int, int]) -> float | None:
     """Forward FLOPs (multiply-adds counted once, mmengine's convention) at ``size``."""
     from mmengine.analysis import get_model_complexity_info
@@ -128,6 +169,8 @@ def compare_models(pairs: Sequence[tuple[str, str]], size: tuple[int, int] = (51
                                            progress=progress)
         summary = summarise(per_severity)
         speed = benchmark_segmentor(model, size, 1, device, repeats=repeats, train=False)
+        if str(device) == 'cpu' and 'MALLOC_MMAP_THRESHOLD_' not in os.environ:
+            speed.update(exact_cpu_peaks(config, size, 1, train=False))
         flops = count_flops(model, size)
         rows.append(dict(
             model=Path(config).stem, config=config, checkpoint=checkpoint,
@@ -169,3 +212,7 @@ def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[i
     fig.tight_layout()
     atomic_save_figure(fig, out / 'comparison.png')
     return text
+
+
+if __name__ == '__main__':
+    _memory_only_main(sys.argv[1:])

@@ -46,3 +46,17 @@ def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noq
     assert (out / 'comparison.png').read_bytes()[:4] == b'\x89PNG'
     bad = run_tool('tools/compare.py', tmp_path / 'nothing', '--out', out, check=False)
     assert bad.returncode == 1 and 'not a work dir' in bad.stderr.splitlines()[-1]
+
+
+def test_exact_cpu_peaks_are_repeatable() -> None:
+    """Measured in a fresh process with a fixed mmap threshold: two runs agree
+    (in-process readings drift with what the heap kept from earlier work)."""
+    from segkit.apis.benchmark import exact_cpu_peaks
+
+    first = exact_cpu_peaks(SAMPLE_CONFIG, (64, 64), batch=2)
+    second = exact_cpu_peaks(SAMPLE_CONFIG, (64, 64), batch=2)
+    assert set(first) == {'infer_peak_mb', 'train_peak_mb'}
+    assert first['train_peak_mb'] > first['infer_peak_mb'] > 0
+    for key in first:
+        assert abs(first[key] - second[key]) <= 0.05 * first[key] + 0.5, key
+    assert set(exact_cpu_peaks(SAMPLE_CONFIG, (64, 64), train=False)) == {'infer_peak_mb'}
