@@ -19,6 +19,8 @@ segkit's tests check them on machines without a GPU.
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import triton
 import triton.language as tl
@@ -139,6 +141,11 @@ def _launch_args(value: torch.Tensor, dims: tuple[int, ...]) -> tuple[tuple, dic
     return grid, (pixels, h, w, h_out * w_out), meta
 
 
+def _on(device: torch.device) -> contextlib.AbstractContextManager:
+    """Kernels launch on the current CUDA device: make it the tensors' one."""
+    return torch.cuda.device(device) if device.type == 'cuda' else contextlib.nullcontext()
+
+
 class _TritonCore(torch.autograd.Function):
 
     @staticmethod
@@ -147,7 +154,8 @@ class _TritonCore(torch.autograd.Function):
         n, h, w, h_out, w_out, group, channels, k = dims
         out = value.new_empty(n, h_out, w_out, group * channels)
         grid, sizes, meta = _launch_args(value, dims)
-        _forward_kernel[grid](value, x, y, mask, out, *sizes, **meta)
+        with _on(value.device):
+            _forward_kernel[grid](value, x, y, mask, out, *sizes, **meta)
         ctx.save_for_backward(value, x, y, mask)
         ctx.dims = dims
         return out
@@ -160,8 +168,9 @@ class _TritonCore(torch.autograd.Function):
         grad_value = torch.zeros_like(value, dtype=wide)
         grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
         grid, sizes, meta = _launch_args(value, ctx.dims)
-        _backward_kernel[grid](value, x, y, mask, grad_out.contiguous(), grad_value, grad_x,
-                               grad_y, grad_mask, *sizes, **meta)
+        with _on(value.device):
+            _backward_kernel[grid](value, x, y, mask, grad_out.contiguous(), grad_value, grad_x,
+                                   grad_y, grad_mask, *sizes, **meta)
         return grad_value.to(value.dtype), grad_x, grad_y, grad_mask, None
 
 
