@@ -25,9 +25,11 @@ from pathlib import Path
 
 __all__ = ['load_native', 'native_cache_dir']
 
-# -march=native is safe because the CPU's features are part of the cache key
-_FLAGS = ['-O3', '-march=native', '-std=c++17', '-shared', '-fPIC']
-_OPENMP = ['-fopenmp']
+_FLAGS = ['-O3', '-std=c++17', '-shared', '-fPIC']
+# tried in turn: compilers without OpenMP (Apple clang) or -march=native still
+# build the kernels, single-threaded or for the generic CPU. -march=native is
+# safe to cache because the CPU's features are part of the cache key.
+_OPTIONAL = (['-march=native', '-fopenmp'], ['-fopenmp'], ['-march=native'], [])
 
 
 def native_cache_dir() -> Path:
@@ -55,8 +57,7 @@ def _compile(cxx: str, source: Path, target: Path) -> str | None:
     except OSError as exc:
         return f'cannot create {target.parent}: {exc.strerror}'
     error = 'unknown error'
-    # without OpenMP (e.g. Apple clang) the kernels still build, single-threaded
-    for extra in (_OPENMP, []):
+    for extra in _OPTIONAL:
         fd, tmp = tempfile.mkstemp(suffix='.so', dir=target.parent)
         os.close(fd)
         try:
@@ -99,7 +100,8 @@ def load_native(source: str | os.PathLike) -> ctypes.CDLL | None:
                       'using the pure-PyTorch path', stacklevel=2)
         return None
     key = hashlib.sha256('\0'.join([source.read_text(), cxx, version, ' '.join(_FLAGS),
-                                    platform.machine(), _cpu_features()]).encode())
+                                    repr(_OPTIONAL), platform.machine(),
+                                    _cpu_features()]).encode())
     target = native_cache_dir() / f'{name}-{key.hexdigest()[:16]}.so'
     if not target.exists():
         error = _compile(cxx, source, target)

@@ -60,3 +60,23 @@ def test_unwritable_cache_dir_falls_back(source: Path, tmp_path: Path, monkeypat
     monkeypatch.setenv('SEGKIT_CACHE_DIR', str(blocker / 'cache'))
     with pytest.warns(UserWarning, match='cannot create'):
         assert build(source) is None
+
+
+def test_compiler_without_openmp_still_builds(source: Path, tmp_path: Path,
+                                              monkeypatch) -> None:
+    """Like Apple clang: -fopenmp is refused, the next attempt goes without it."""
+    log = tmp_path / 'calls.txt'
+    fake = tmp_path / 'fake-c++'
+    fake.write_text('#!/bin/sh\n'
+                    f'echo "$@" >> {log}\n'
+                    'case " $* " in *" -fopenmp "*) '
+                    'echo "clang: error: unsupported option -fopenmp" >&2; exit 1;; esac\n'
+                    'exec c++ "$@"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv('CXX', str(fake))
+    lib = build(source)
+    lib.segkit_answer.argtypes = [ctypes.c_int]
+    assert lib.segkit_answer(1) == 3
+    calls = [line.split() for line in log.read_text().splitlines() if '-o' in line.split()]
+    assert ['-fopenmp' in c for c in calls] == [True, True, False]
+    assert '-march=native' in calls[-1]
