@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SAMPLE_CONFIG, run_tool
 from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
 
@@ -60,3 +62,13 @@ def test_exact_cpu_peaks_are_repeatable() -> None:
     for key in first:
         assert abs(first[key] - second[key]) <= 0.05 * first[key] + 0.5, key
     assert set(exact_cpu_peaks(SAMPLE_CONFIG, (64, 64), train=False)) == {'infer_peak_mb'}
+
+
+def test_exact_cpu_peaks_failure_is_one_warning(tmp_path: Path) -> None:
+    from segkit.apis.benchmark import exact_cpu_peaks
+
+    broken = tmp_path / 'broken.py'
+    broken.write_text("_base_ = 'no_such_base.py'\n")
+    with pytest.warns(UserWarning, match=r'exact peak memory of .*broken\.py not measured '
+                                         r'\(.*\); the in-process reading is kept'):
+        assert exact_cpu_peaks(broken, (64, 64)) == {}
