@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from segkit.models.backbone_utils import resolve_arch
 from segkit.models.checkpoint_utils import backbone_state_dict, load_pretrained
 from segkit.models.dcnv3_layers import DCNv3Conv2d
 from segkit.models.internimage import _DropPath
@@ -111,21 +112,10 @@ class ConvNeXt(BaseModule):
                  out_indices: Sequence[int] = (0, 1, 2, 3), output_stride: int = 32,
                  init_cfg: dict | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if isinstance(arch, str):
-            if arch not in self.arch_settings:
-                raise ValueError(f'arch must be one of {sorted(self.arch_settings)} or a dict, '
-                                 f'got {arch!r}')
-            arch_name, arch = arch, self.arch_settings[arch]
-        else:
-            arch_name = 'custom'
-            if not {'depths', 'dims'} <= set(arch):
-                raise ValueError(f'arch dict needs depths and dims, got {sorted(arch)}')
+        arch_name, arch = resolve_arch(arch, self.arch_settings, ('depths', 'dims'),
+                                       output_stride, out_indices)
         if token_mixer not in ('dw', 'dcls', 'dcnv3'):
             raise ValueError(f"token_mixer must be 'dw', 'dcls' or 'dcnv3', got {token_mixer!r}")
-        if output_stride not in (4, 8, 16, 32):
-            raise ValueError(f'output_stride must be 4, 8, 16 or 32, got {output_stride}')
-        if any(i not in range(4) for i in out_indices):
-            raise ValueError(f'out_indices must be in 0..3, got {out_indices}')
         depths, dims = list(arch['depths']), list(arch['dims'])
         self.dims, self.token_mixer = dims, token_mixer
         self.out_indices, self.output_stride = tuple(out_indices), output_stride

@@ -16,6 +16,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from segkit.models.backbone_utils import resolve_arch
 from segkit.models.checkpoint_utils import backbone_state_dict, load_pretrained
 from segkit.ops.dcnv3 import DCNv3
 from segkit.ops.equivalent_stride import econv2d_
@@ -198,18 +199,8 @@ class InternImage(BaseModule):
                  out_indices: Sequence[int] = (0, 1, 2, 3), output_stride: int = 32,
                  init_cfg: dict | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if isinstance(arch, str):
-            if arch not in self.arch_settings:
-                raise ValueError(f'arch must be one of {sorted(self.arch_settings)} or a dict, '
-                                 f'got {arch!r}')
-            arch = self.arch_settings[arch]
-        required = {'channels', 'depths', 'groups'}
-        if not required <= set(arch):
-            raise ValueError(f'arch dict needs {sorted(required)}, got {sorted(arch)}')
-        if output_stride not in (4, 8, 16, 32):
-            raise ValueError(f'output_stride must be 4, 8, 16 or 32, got {output_stride}')
-        if any(i not in range(4) for i in out_indices):
-            raise ValueError(f'out_indices must be in 0..3, got {out_indices}')
+        _, arch = resolve_arch(arch, self.arch_settings, ('channels', 'depths', 'groups'),
+                               output_stride, out_indices)
         channels, depths, groups = arch['channels'], arch['depths'], arch['groups']
         self.out_indices, self.output_stride = tuple(out_indices), output_stride
         self.channels = [channels * 2 ** i for i in range(4)]
