@@ -17,8 +17,7 @@ __all__ = ['benchmark_segmentor', 'build_benchmark_model', 'exact_cpu_peaks', 'c
            'resolve_model_pair', 'compare_models', 'write_comparison']
 
 
-def _dummy_batch(model: torch.nn.Module, size: tuple[int, int], batch: int, device: str,
-                 train: bool) -> dict:
+def _dummy_batch(model: torch.nn.Module, size: tuple[int, int], batch: int) -> dict:
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
 
@@ -46,37 +45,37 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
     """
     model = model.to(device)
     result = dict(size=list(size), batch=batch, device=str(device))
-    data = _dummy_batch(model, size, batch, device, train=False)
+    data = _dummy_batch(model, size, batch)
     model.eval()
 
     def infer() -> None:
         with torch.no_grad():
             model.test_step(data)
 
-    infer()
-    base = reset_peak_memory(device)
-    infer()
-    result.update(infer_peak_mb=(peak_memory(device) - base) / 2 ** 20)
-    if timing:
-        latency = time_call(infer, warmup, repeats, device)
+    def measure(fn) -> tuple[float, float | None]:
+        """(peak MB, median seconds or None) of ``fn`` after a warm-up call."""
+        fn()
+        base = reset_peak_memory(device)
+        fn()
+        peak = (peak_memory(device) - base) / 2 ** 20
+        return peak, time_call(fn, warmup, repeats, device) if timing else None
+
+    result['infer_peak_mb'], latency = measure(infer)
+    if latency is not None:
         result.update(infer_latency_s=latency, infer_images_per_s=batch / latency)
     if train:
         from mmengine.optim import build_optim_wrapper
 
         wrapper = build_optim_wrapper(model, dict(type='OptimWrapper',
                                                   optimizer=dict(type='SGD', lr=1e-9)))
-        train_data = _dummy_batch(model, size, batch, device, train=True)
+        train_data = _dummy_batch(model, size, batch)
         model.train()
 
         def step() -> None:
             model.train_step(train_data, wrapper)
 
-        step()
-        base = reset_peak_memory(device)
-        step()
-        result.update(train_peak_mb=(peak_memory(device) - base) / 2 ** 20)
-        if timing:
-            seconds = time_call(step, warmup, repeats, device)
+        result['train_peak_mb'], seconds = measure(step)
+        if seconds is not None:
             result.update(train_step_s=seconds, train_images_per_s=batch / seconds)
         model.eval()
     return result

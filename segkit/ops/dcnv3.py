@@ -43,7 +43,7 @@ import ctypes
 import os
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn as nn
@@ -57,7 +57,7 @@ __all__ = ['dcnv3_core', 'dcnv3_core_reference', 'dcnv3_core_cpu', 'dcnv3_core_t
            'dcnv3_core_gather', 'dcnv3_cpu_kernel_available', 'DCNv3']
 
 Impl = Literal['auto', 'reference', 'cpu', 'triton', 'gather']
-IMPLS = ('auto', 'reference', 'cpu', 'triton', 'gather')
+IMPLS = get_args(Impl)
 _CPU_SOURCE = Path(__file__).with_name('csrc') / 'dcnv3_cpu.cpp'
 
 

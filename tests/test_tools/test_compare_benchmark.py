@@ -52,11 +52,13 @@ def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noq
 
 def test_exact_cpu_peaks_are_repeatable() -> None:
     """Measured in a fresh process with a fixed mmap threshold: two runs agree
-    (in-process readings drift with what the heap kept from earlier work)."""
+    (in-process readings drift with what the heap kept from earlier work).
+    At 160x160 the run-to-run spread (thread stacks, small blocks; about 1 MB)
+    stays inside the bound; at 64x64 it did not always."""
     from segkit.apis.benchmark import exact_cpu_peaks
 
-    first = exact_cpu_peaks(SAMPLE_CONFIG, (64, 64), batch=2)
-    second = exact_cpu_peaks(SAMPLE_CONFIG, (64, 64), batch=2)
+    first = exact_cpu_peaks(SAMPLE_CONFIG, (160, 160), batch=2)
+    second = exact_cpu_peaks(SAMPLE_CONFIG, (160, 160), batch=2)
     assert set(first) == {'infer_peak_mb', 'train_peak_mb'}
     assert first['train_peak_mb'] > first['infer_peak_mb'] > 0
     for key in first:
