@@ -259,12 +259,31 @@ def _numpy_globals() -> list[Any]:
             *dtype_classes]
 
 
+def _numpy1_names() -> list[tuple[Any, str]]:
+    """The numpy 2 functions under the names numpy 1.x pickled them with.
+
+    numpy 2 moved ``numpy.core`` to ``numpy._core``; checkpoints written
+    under numpy 1.x (mmcv 1.x releases with a numpy ``best_score`` in
+    ``meta``, older mmengine ones) name ``numpy.core.multiarray.scalar`` and
+    ``numpy.core.multiarray._reconstruct``. Only these two names are mapped,
+    to the same functions the numpy 2 names allow.
+    """
+    try:
+        from numpy._core import multiarray  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x pickles under these names already
+        return []
+    return [(multiarray.scalar, 'numpy.core.multiarray.scalar'),
+            (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct')]
+
+
 def allow_mmengine_checkpoints() -> None:
-    """Allow-lists what mmengine Runner checkpoints contain, for weights_only loading."""
+    """Allow-lists what mmengine Runner and mmcv 1.x checkpoints contain, for
+    weights_only loading (numpy arrays and scalars, under their numpy 1.x
+    names too)."""
     from mmengine.logging import HistoryBuffer
 
     torch.serialization.add_safe_globals(
-        [bytes, HistoryBuffer, *_numpy_globals(),
+        [bytes, HistoryBuffer, *_numpy_globals(), *_numpy1_names(),
          (_checkpoint_getattr, 'builtins.getattr')])
 
 

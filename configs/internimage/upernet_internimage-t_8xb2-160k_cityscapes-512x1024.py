@@ -9,6 +9,7 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
         arch='tiny',
+        layer_scale=1.0,  # as the original's segmentation configs (the ImageNet file has none)
         drop_path_rate=0.2,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_t_1k_224.pth')),
     decode_head=dict(in_channels=[64, 128, 256, 512], num_classes=19),

@@ -35,11 +35,18 @@ def convert_checkpoint_file(src: str | os.PathLike, dst: str | os.PathLike,
     if arch not in converters:
         raise ValueError(f'arch must be one of {sorted(converters)}, got {arch!r}')
     convert, prefix = converters[arch]
-    state = convert(load_checkpoint_file(src, map_location='cpu'))
+    checkpoint = load_checkpoint_file(src, map_location='cpu')
+    state = convert(checkpoint)
     if not any(k.startswith(prefix) for k in state):
         raise ValueError(f'{src} holds no {arch} backbone weights (no {prefix}* keys)')
+    meta = {'converted_from': os.fspath(src), 'arch': arch}
+    if any(k.endswith('dwconv.P') for k in state):
+        from segkit.models.convnext import checkpoint_dcls_version
+
+        # NOTE: the positions' meaning depends on the DCLS version, which the
+        # tensors do not show; keep it with them
+        meta['dcls_version'] = checkpoint_dcls_version(checkpoint)
     buffer = io.BytesIO()
-    torch.save({'state_dict': state, 'meta': {'converted_from': os.fspath(src),
-                                              'arch': arch}}, buffer)
+    torch.save({'state_dict': state, 'meta': meta}, buffer)
     atomic_write_bytes(dst, buffer.getvalue())
     return len(state)

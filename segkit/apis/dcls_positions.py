@@ -5,7 +5,7 @@ import os
 
 import torch.nn as nn
 
-from segkit.ops.dcls import Dcls2d
+from segkit.ops.dcls import Dcls2d, grid_positions
 from segkit.utils.io import atomic_save_figure, pyplot
 
 __all__ = ['collect_dcls_positions', 'plot_dcls_positions']
@@ -24,8 +24,8 @@ def collect_dcls_positions(model: nn.Module) -> dict[str, dict]:
             continue
         entry = found.setdefault(id(module.P), dict(name=name, layers=0))
         h, w = module.dilated_kernel_size
-        P = module.P.detach().float().cpu()
-        entry.update(x=(P[0] + w // 2).flatten(), y=(P[1] + h // 2).flatten(), size=(h, w))
+        rows, cols = grid_positions(module.P.detach().float().cpu(), module.version)
+        entry.update(x=(cols + w // 2).flatten(), y=(rows + h // 2).flatten(), size=(h, w))
         entry['layers'] += 1
     return {e.pop('name'): e for e in found.values()}
 

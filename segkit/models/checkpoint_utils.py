@@ -1,11 +1,18 @@
 """Shared handling of official backbone checkpoints."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any
 
 import torch.nn as nn
 
-__all__ = ['backbone_state_dict', 'load_pretrained']
+from segkit.compat import CheckpointError
+
+__all__ = ['CheckpointMismatchError', 'backbone_state_dict', 'load_state_dict_checked',
+           'read_checkpoint']
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A checkpoint is for another architecture or another variant of this one."""
 
 
 def backbone_state_dict(checkpoint: dict, drop: tuple[str, ...]) -> dict:
@@ -31,19 +38,36 @@ def backbone_state_dict(checkpoint: dict, drop: tuple[str, ...]) -> dict:
     return out
 
 
-def load_pretrained(module: nn.Module, path: str, convert: Callable[[dict], dict],
-                    optional: tuple[str, ...] = ()) -> None:
-    """Loads an official checkpoint (weights_only) into ``module``.
-
-    Raises:
-        KeyError: the checkpoint lacks parameters of ``module`` (other than
-            those starting with ``optional``): it is for another architecture.
-    """
+def read_checkpoint(path: str) -> Any:
+    """Reads a checkpoint through mmengine's loaders (local files: weights_only)."""
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    state = convert(CheckpointLoader.load_checkpoint(path, map_location='cpu'))
+    return CheckpointLoader.load_checkpoint(path, map_location='cpu')
+
+
+def _names(keys: list[str]) -> str:
+    return f'{keys[:5]}{" ..." if len(keys) > 5 else ""}'
+
+
+def load_state_dict_checked(module: nn.Module, state: dict, path: str,
+                            optional: tuple[str, ...] = ()) -> None:
+    """Loads ``state`` into ``module``; every key must match.
+
+    Args:
+        optional: Prefixes of ``module``'s keys that the checkpoint may lack
+            (layers an ImageNet file cannot have, such as output norms).
+
+    Raises:
+        CheckpointMismatchError: keys are missing or unexpected; one line
+            naming the first few.
+    """
     result = module.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys if not k.startswith(optional)]
+    problems = []
     if missing:
-        raise KeyError(f'{path} does not fit this {type(module).__name__}: missing '
-                       f'{missing[:5]}{" ..." if len(missing) > 5 else ""}')
+        problems.append(f'missing {_names(missing)}')
+    if result.unexpected_keys:
+        problems.append(f'unexpected {_names(result.unexpected_keys)}')
+    if problems:
+        raise CheckpointMismatchError(f'{path} does not fit this {type(module).__name__}: '
+                                      + '; '.join(problems))

@@ -19,13 +19,14 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from segkit.models.backbone_utils import resolve_arch
-from segkit.models.checkpoint_utils import backbone_state_dict, load_pretrained
+from segkit.models.checkpoint_utils import (CheckpointMismatchError, backbone_state_dict,
+                                           load_state_dict_checked, read_checkpoint)
 from segkit.models.dcnv3_layers import DCNv3Conv2d
 from segkit.models.internimage import _DropPath
 from segkit.ops.dcls import Dcls2d
 from segkit.ops.equivalent_stride import econv2d_
 
-__all__ = ['ConvNeXt', 'convert_convnext']
+__all__ = ['ConvNeXt', 'checkpoint_dcls_version', 'convert_convnext']
 
 
 class LayerNorm2d(nn.LayerNorm):
@@ -78,7 +79,9 @@ class ConvNeXt(BaseModule):
             ``'dcnv3'`` (DCNv3, ``dcnv3_groups`` per stage).
         dcls_cfg: DCLS settings: ``kernel_count`` (default 34 for tiny and
             smaller, 40 otherwise), ``dilated_kernel_size`` (17), ``version``
-            (``'v1'``, the bilinear interpolation of the released ConvNeXt-dcls).
+            (default ``'v0'``: bilinear, not normalised, row position first,
+            as the original ConvNeXt-dcls and its released checkpoints; see
+            :class:`~segkit.ops.Dcls2d` for ``'v1'`` and ``'gauss'``).
         dcnv3_groups: DCNv3 groups per stage.
         in_channels: Image channels.
         drop_path_rate: Stochastic depth at the last block (linear ramp).
@@ -87,6 +90,9 @@ class ConvNeXt(BaseModule):
         output_stride: 32, 16 or 8.
         init_cfg: ``dict(type='Pretrained', checkpoint=...)`` loads official
             ConvNeXt / ConvNeXt-dcls checkpoints (see :func:`convert_convnext`).
+            Their DCLS positions are ``'v0'``; a file holding another version
+            (a segkit-trained one) says so with ``dcls_version=...`` here or
+            in its ``meta``, and a model of another version refuses it.
 
     Example:
         >>> net = ConvNeXt('atto', token_mixer='dcls', dcls_cfg=dict(kernel_count=8,
@@ -121,7 +127,7 @@ class ConvNeXt(BaseModule):
         self.out_indices, self.output_stride = tuple(out_indices), output_stride
         big = arch_name in ('small', 'base')
         self.dcls_cfg = {'kernel_count': 40 if big else 34, 'dilated_kernel_size': 17,
-                         'version': 'v1', **(dcls_cfg or {})}
+                         'version': 'v0', **(dcls_cfg or {})}
         self.downsample_layers = nn.ModuleList([nn.Sequential(
             nn.Conv2d(in_channels, dims[0], 4, 4), LayerNorm2d(dims[0], eps=1e-6))])
         for i in range(3):
@@ -176,9 +182,13 @@ class ConvNeXt(BaseModule):
 
     def init_weights(self) -> None:
         if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
+            path = self.init_cfg['checkpoint']
+            checkpoint = read_checkpoint(path)
+            state = convert_convnext(checkpoint)
+            self._check_dcls_version(state, path, self.init_cfg.get('dcls_version')
+                                     or checkpoint_dcls_version(checkpoint))
             # ImageNet checkpoints have no output norms (norm0..3): those start fresh
-            load_pretrained(self, self.init_cfg['checkpoint'], convert_convnext,
-                            optional=('norm',))
+            load_state_dict_checked(self, state, path, optional=('norm',))
             return
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -194,6 +204,21 @@ class ConvNeXt(BaseModule):
             elif isinstance(m, DCNv3Conv2d):
                 m.init_weights()
 
+    def _check_dcls_version(self, state: dict, path: str, version: str) -> None:
+        """Refuses DCLS positions of another version than this model's: the
+        same tensors would silently compute another kernel."""
+        if not any(k.endswith('dwconv.P') for k in state):
+            return
+        if any(k.endswith('dwconv.SIG') for k in state):
+            version = 'gauss'
+        ours = self.dcls_cfg['version'] if self.token_mixer == 'dcls' else None
+        if version != ours:
+            raise CheckpointMismatchError(
+                f"{path} holds DCLS positions of version {version!r} but this ConvNeXt "
+                f"uses {'no DCLS' if ours is None else repr(ours)}: set "
+                f"dcls_cfg=dict(version={version!r}) (or, if the file says the wrong "
+                f"thing, init_cfg=dict(..., dcls_version=...))")
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         outs = []
         for i in range(4):
@@ -203,11 +228,23 @@ class ConvNeXt(BaseModule):
         return tuple(outs)
 
 
+def checkpoint_dcls_version(checkpoint: dict) -> str:
+    """The DCLS version of a checkpoint's positions: its ``meta['dcls_version']``
+    if it has one (files written by segkit's converter), else ``'v0'``, the
+    version of every released ConvNeXt-dcls file (ImageNet and UPerNet)."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    return (meta if isinstance(meta, dict) else {}).get('dcls_version', 'v0')
+
+
 def convert_convnext(checkpoint: dict) -> dict:
     """Official ConvNeXt / ConvNeXt-dcls checkpoint -> :class:`ConvNeXt` state dict.
 
     Accepts ImageNet checkpoints (``{'model': ...}``; the final ``norm`` and
     ``head`` are dropped) and segmentation ones (``{'state_dict': ...}`` with
-    ``backbone.`` prefixes). Parameter names are otherwise the official ones.
+    ``backbone.`` prefixes). Parameter names are the official ones, and the
+    DCLS positions are kept as they are: the released files hold ``'v0'``
+    positions, row first, which is how :class:`~segkit.ops.Dcls2d` reads
+    ``'v0'``. Nothing is transformed, so converting a converted file changes
+    nothing.
     """
     return backbone_state_dict(checkpoint, drop=('head', 'norm', 'fc_norm'))

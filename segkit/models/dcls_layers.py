@@ -12,7 +12,7 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmseg.models.decode_heads import ASPPHead
 from mmseg.registry import MODELS
 
-from segkit.ops.dcls import Dcls2d
+from segkit.ops.dcls import Dcls2d, grid_positions
 
 __all__ = ['DCLSConv2d', 'DCLSASPPHead', 'DCLSEncoderDecoder']
 
@@ -68,8 +68,9 @@ class DCLSASPPHead(ASPPHead):
                 norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
             with torch.no_grad():
                 rows, cols = torch.meshgrid(torch.arange(3), torch.arange(3), indexing='ij')
-                branch.conv.P[0].copy_((d * (cols.flatten() - 1)).float())
-                branch.conv.P[1].copy_((d * (rows.flatten() - 1)).float())
+                p_rows, p_cols = grid_positions(branch.conv.P, dcls_version)
+                p_rows.copy_((d * (rows.flatten() - 1)).float())
+                p_cols.copy_((d * (cols.flatten() - 1)).float())
             self.aspp_modules[index] = branch
 
 

@@ -13,11 +13,13 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
 from segkit.models.backbone_utils import resolve_arch
-from segkit.models.checkpoint_utils import backbone_state_dict, load_pretrained
+from segkit.models.checkpoint_utils import (backbone_state_dict, load_state_dict_checked,
+                                           read_checkpoint)
 from segkit.ops.dcnv3 import DCNv3
 from segkit.ops.equivalent_stride import econv2d_
 
@@ -163,9 +165,19 @@ class InternImage(BaseModule):
     8 or 16 the later maps stay at that stride and are the exact dense
     versions: downsampling convs become eConvs, DCNv3 layers run on phases).
 
+    The arch table follows the released ImageNet models: ``'tiny'`` is
+    pre-norm without layer scale (the original's ``layer_scale=None``: no
+    ``gamma1``/``gamma2``), ``'small'`` and ``'base'`` post-norm with layer
+    scale 1e-5.
+
     Args:
         arch: ``'tiny'``, ``'small'``, ``'base'`` or a dict with ``channels``,
-            ``depths``, ``groups``, ``layer_scale``, ``post_norm``.
+            ``depths``, ``groups`` and optionally ``layer_scale`` (None: none)
+            and ``post_norm``.
+        layer_scale: Initial layer scale, overriding the arch's (None keeps
+            the arch's). The original's segmentation configs build every
+            size with 1.0, so its UPerNet releases have layer scales, T's
+            included.
         in_channels: Image channels.
         mlp_ratio: MLP hidden size / channels.
         drop_path_rate: Stochastic depth at the last layer (linear ramp).
@@ -176,6 +188,12 @@ class InternImage(BaseModule):
         output_stride: 32 (plain), 16 or 8 (equivalent stride).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=...)``; official
             InternImage checkpoints load (see :func:`convert_internimage`).
+            A file without layer scale (InternImage-T ImageNet) loaded into
+            a model with one starts every gamma at 1.0, which computes what
+            the file's model computes (the original's segmentation configs
+            get the same by initialising them to 1.0 and loading
+            non-strictly); it says so in the log. Any other missing or
+            unexpected key is an error.
 
     Example:
         >>> net = InternImage(dict(channels=16, depths=[1, 1, 1, 1], groups=[1, 2, 4, 8]))
@@ -185,14 +203,15 @@ class InternImage(BaseModule):
 
     arch_settings = {
         'tiny': dict(channels=64, depths=[4, 4, 18, 4], groups=[4, 8, 16, 32],
-                     layer_scale=1.0, post_norm=False),
+                     layer_scale=None, post_norm=False),
         'small': dict(channels=80, depths=[4, 4, 21, 4], groups=[5, 10, 20, 40],
                       layer_scale=1e-5, post_norm=True),
         'base': dict(channels=112, depths=[4, 4, 21, 4], groups=[7, 14, 28, 56],
                      layer_scale=1e-5, post_norm=True),
     }
 
-    def __init__(self, arch: str | dict = 'tiny', in_channels: int = 3,
+    def __init__(self, arch: str | dict = 'tiny', layer_scale: float | None = None,
+                 in_channels: int = 3,
                  mlp_ratio: float = 4.0, drop_path_rate: float = 0.2,
                  offset_scale: float = 1.0, dw_kernel_size: int | None = None,
                  center_feature_scale: bool = False,
@@ -212,7 +231,8 @@ class InternImage(BaseModule):
                 self.channels[i], depths[i], groups[i], downsample=i < 3,
                 drop_path=rates[sum(depths[:i]):sum(depths[:i + 1])],
                 post_norm=arch.get('post_norm', False), mlp_ratio=mlp_ratio,
-                layer_scale=arch.get('layer_scale'), offset_scale=offset_scale,
+                layer_scale=arch.get('layer_scale') if layer_scale is None else layer_scale,
+                offset_scale=offset_scale,
                 dw_kernel_size=dw_kernel_size, center_feature_scale=center_feature_scale))
         self._apply_output_stride()
 
@@ -240,7 +260,15 @@ class InternImage(BaseModule):
                 if isinstance(m, DCNv3):
                     m.reset_parameters()
             return
-        load_pretrained(self, self.init_cfg['checkpoint'], convert_internimage)
+        path = self.init_cfg['checkpoint']
+        state = convert_internimage(read_checkpoint(path))
+        gammas = {k: v for k, v in self.state_dict().items() if k.endswith(('.gamma1', '.gamma2'))}
+        if gammas and not any(k.endswith(('.gamma1', '.gamma2')) for k in state):
+            # gamma = 1 is the file's model exactly (its branches are added unscaled)
+            state.update({k: torch.ones_like(v) for k, v in gammas.items()})
+            print_log(f'{path} has no layer scale (gamma1/gamma2, as the released '
+                      f'InternImage-T ImageNet file): they start at 1.0', logger='current')
+        load_state_dict_checked(self, state, path)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = self.patch_embed(x)

@@ -11,11 +11,18 @@ learnable position ``P`` inside a dilated kernel of size
 interpolation (bilinear or Gaussian), and the resulting dense kernel is
 applied by a plain ``conv2d``.
 
-Conventions (those of the reference ``dcls`` package, so its checkpoints
-load): ``P[0]`` is the x (column) position and ``P[1]`` the y (row) position,
-both centred (grid coordinate = P + size // 2). The reference offsets and
-clamps ``P[0]`` with the *height* and ``P[1]`` with the width, which only
-matters for non-square kernels; here each axis uses its own size.
+Conventions are those of the reference ``dcls`` package 0.1.1, so its state
+dicts load unchanged for every version. Positions are centred (grid
+coordinate = P + size // 2 on each axis), and which axis ``P[0]`` holds
+depends on the version, as in the reference:
+
+- ``'gauss'`` and ``'v1'``: ``P[0]`` is the x (column) position, ``P[1]``
+  the y (row) position. The reference offsets and clamps ``P[0]`` with the
+  *height* and ``P[1]`` with the width, which only matters for non-square
+  kernels; here each axis uses its own size.
+- ``'v0'``: ``P[0]`` is the y (row) position and ``P[1]`` the x (column)
+  position. This is the version the original ConvNeXt-dcls uses, so its
+  released checkpoints hold row-first positions.
 
 Every interpolation used is separable (a product of an x factor and a y
 factor), so the dense kernel is built as one batched product
@@ -31,13 +38,33 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['Dcls2d', 'construct_kernel', 'repulsion_loss']
+__all__ = ['Dcls2d', 'construct_kernel', 'grid_positions', 'repulsion_loss']
 
 Version = Literal['gauss', 'v1', 'v0']
 
 
 def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def grid_positions(P: torch.Tensor, version: Version) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (row, column) centred positions held by ``P`` (2, ...) for ``version``."""
+    return (P[0], P[1]) if version == 'v0' else (P[1], P[0])
+
+
+def _floor_bilinear(p: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Bilinear weights of position ``p`` on the grid ``idx``, written as the
+    reference's ``v0``: corners at floor(p) and floor(p) + 1, weights from the
+    fractional part.
+
+    The values equal ``relu(1 - |idx - p|)``; the gradient differs at integer
+    positions, where this form gives the one-sided slope (as the reference)
+    instead of the zero slope of ``|.|`` at 0, so a position clamped to the
+    kernel's edge can move back in.
+    """
+    low = p.floor().detach()
+    frac = p - low
+    return (1 - frac) * (idx == low) + frac * (idx == low + 1)
 
 
 def construct_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | None,
@@ -48,7 +75,8 @@ def construct_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | 
 
     Args:
         weight: (out, in/groups, K) element weights.
-        P: (2, out, in/groups, K) centred positions, (x, y).
+        P: (2, out, in/groups, K) centred positions: (x, y) for ``'gauss'``
+            and ``'v1'``, (y, x) for ``'v0'`` (see the module docstring).
         SIG: (2, out, in/groups, K) Gaussian widths (sigma = |SIG| + 0.27), or
             None for the bilinear versions.
         dilated_kernel_size: (size_h, size_w).
@@ -57,22 +85,25 @@ def construct_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | 
         idx_h, idx_w: ``arange(size_h)`` and ``arange(size_w)`` (buffers).
     """
     size_h, size_w = dilated_kernel_size
-    if idx_h is None:
-        idx_h = torch.arange(size_h, device=weight.device, dtype=weight.dtype)
-    if idx_w is None:
-        idx_w = torch.arange(size_w, device=weight.device, dtype=weight.dtype)
-    px = (P[0] + size_w // 2).unsqueeze(-1)  # (out, in, K, 1)
-    py = (P[1] + size_h // 2).unsqueeze(-1)
-    dx, dy = idx_w.to(weight.dtype) - px, idx_h.to(weight.dtype) - py  # (out, in, K, size)
-    if version == 'gauss':
-        if SIG is None:
-            raise ValueError("version 'gauss' needs SIG")
-        gx = torch.exp(-0.5 * (dx / (SIG[0].abs() + 0.27).unsqueeze(-1)) ** 2)
-        gy = torch.exp(-0.5 * (dy / (SIG[1].abs() + 0.27).unsqueeze(-1)) ** 2)
-    elif version in ('v1', 'v0'):
-        gx, gy = (1 - dx.abs()).relu(), (1 - dy.abs()).relu()
-    else:
+    if version not in ('gauss', 'v1', 'v0'):
         raise ValueError(f"version must be 'gauss', 'v1' or 'v0', got {version!r}")
+    idx_h = torch.arange(size_h, device=weight.device) if idx_h is None else idx_h
+    idx_w = torch.arange(size_w, device=weight.device) if idx_w is None else idx_w
+    idx_h, idx_w = idx_h.to(weight.dtype), idx_w.to(weight.dtype)
+    rows, cols = grid_positions(P, version)
+    px = (cols + size_w // 2).unsqueeze(-1)  # (out, in, K, 1)
+    py = (rows + size_h // 2).unsqueeze(-1)
+    if version == 'v0':
+        gx, gy = _floor_bilinear(px, idx_w), _floor_bilinear(py, idx_h)
+    else:
+        dx, dy = idx_w - px, idx_h - py  # (out, in, K, size)
+        if version == 'v1':
+            gx, gy = (1 - dx.abs()).relu(), (1 - dy.abs()).relu()
+        elif SIG is None:
+            raise ValueError("version 'gauss' needs SIG")
+        else:
+            gx = torch.exp(-0.5 * (dx / (SIG[0].abs() + 0.27).unsqueeze(-1)) ** 2)
+            gy = torch.exp(-0.5 * (dy / (SIG[1].abs() + 0.27).unsqueeze(-1)) ** 2)
     scale = weight
     if version != 'v0':
         # NOTE: normalised over the whole grid; separable, so the grid sum is
@@ -91,7 +122,11 @@ class Dcls2d(nn.Module):
         dilated_kernel_size: Size (h, w) of the grid the elements live on.
         stride, padding, dilation, groups, bias: As for ``nn.Conv2d``; the
             dilation spaces the dense kernel's taps (equivalent stride).
-        version: ``'gauss'`` (default), ``'v1'`` or ``'v0'``.
+        version: ``'gauss'`` (default; Gaussian interpolation, normalised
+            over the grid), ``'v1'`` (bilinear, normalised) or ``'v0'``
+            (bilinear, not normalised; taps falling outside the grid are
+            dropped). ``P[0]`` is the column position for ``'gauss'`` and
+            ``'v1'``, the row position for ``'v0'``, as in the reference.
 
     Example:
         >>> m = Dcls2d(8, 8, kernel_count=5, dilated_kernel_size=7, padding=3, groups=8)
@@ -143,8 +178,9 @@ class Dcls2d(nn.Module):
     def clamp_parameters(self) -> None:
         """Keeps every position inside the dilated kernel (call after each step)."""
         size_h, size_w = self.dilated_kernel_size
-        self.P[0].clamp_(-(size_w // 2), size_w // 2)
-        self.P[1].clamp_(-(size_h // 2), size_h // 2)
+        rows, cols = grid_positions(self.P, self.version)
+        rows.clamp_(-(size_h // 2), size_h // 2)
+        cols.clamp_(-(size_w // 2), size_w // 2)
 
     # conv-layer interface (mmcv's ConvModule reads these)
     transposed = False

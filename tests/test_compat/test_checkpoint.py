@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +121,54 @@ def test_mmengine_local_writes_are_atomic(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.undo()
     assert torch.load(target, weights_only=True)['state_dict']['w'].sum() == 2
     assert sorted(p.name for p in target.parent.iterdir()) == ['iter_1.pth', 'last_checkpoint']
+
+
+def _as_written_by_numpy1(src: Path, dst: Path) -> None:
+    """Rewrites a torch.save file so that its pickle names numpy's modules as
+    numpy 1.x did (``numpy.core.multiarray``; numpy 2 writes
+    ``numpy._core.multiarray``). torch.save pickles with protocol 2, where a
+    global is ``GLOBAL module\\nname\\n``, so the rename is a byte replacement."""
+    with zipfile.ZipFile(src) as original, zipfile.ZipFile(dst, 'w') as rewritten:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith('data.pkl'):
+                assert b'numpy._core.multiarray\n' in data
+                data = data.replace(b'numpy._core.multiarray\n', b'numpy.core.multiarray\n')
+            rewritten.writestr(info, data)
+
+
+def test_numpy1_checkpoint_loads(tmp_path: Path) -> None:
+    """An mmcv 1.x release (InternImage UPerNet) keeps numpy scalars in meta."""
+    ckpt = dict(meta=dict(mmcv_version='1.5.0', CLASSES=('wall', 'floor'), iter=160000,
+                          hook_msgs=dict(best_score=np.float64(0.4713), last_ckpt='x.pth'),
+                          hist=np.arange(4, dtype=np.float32)),
+                state_dict={'backbone.w': torch.randn(2, 2)})
+    torch.save(ckpt, tmp_path / 'numpy2.pth')
+    path = tmp_path / 'upernet_internimage_t_512_160k_ade20k.pth'
+    _as_written_by_numpy1(tmp_path / 'numpy2.pth', path)
+    loaded = load_checkpoint_file(path)
+    best = loaded['meta']['hook_msgs']['best_score']
+    assert isinstance(best, np.float64) and best == np.float64(0.4713)
+    np.testing.assert_array_equal(loaded['meta']['hist'], ckpt['meta']['hist'])
+    torch.testing.assert_close(loaded['state_dict']['backbone.w'], ckpt['state_dict']['backbone.w'])
+    assert CheckpointLoader.load_checkpoint(str(path))['meta']['iter'] == 160000
+
+
+def test_numpy1_names_do_not_open_other_doors(tmp_path: Path) -> None:
+    marker = tmp_path / 'pwned'
+    torch.save({'best': np.float64(1.0), 'x': _RunsCode(marker)}, tmp_path / 'numpy2.pth')
+    path = tmp_path / 'evil.pth'
+    _as_written_by_numpy1(tmp_path / 'numpy2.pth', path)
+    with pytest.raises(CheckpointError, match='refusing to load .*evil.pth.*system'):
+        load_checkpoint_file(path)
+    assert not marker.exists()
+    # another numpy.core function under the numpy 1.x module name stays refused
+    sneaky = tmp_path / 'sneaky.pth'
+    with zipfile.ZipFile(tmp_path / 'numpy2.pth') as src, zipfile.ZipFile(sneaky, 'w') as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith('data.pkl'):
+                data = b'\x80\x02cnumpy.core.multiarray\nfromstring\nq\x00.'
+            dst.writestr(info, data)
+    with pytest.raises(CheckpointError, match='refusing.*numpy.core.multiarray.fromstring'):
+        load_checkpoint_file(sneaky)

@@ -6,7 +6,8 @@ import torch
 from mmcv.cnn import build_conv_layer
 from mmseg.registry import MODELS
 
-from segkit.models import ConvNeXt, DCLSConv2d, convert_convnext
+from segkit.models import ConvNeXt, DCLSConv2d
+from segkit.models.checkpoint_utils import CheckpointMismatchError
 from segkit.ops import Dcls2d
 
 TINY = dict(depths=[1, 1, 2, 1], dims=[8, 16, 32, 64])
@@ -92,21 +93,15 @@ def test_bad_arguments() -> None:
         ConvNeXt(TINY, output_stride=2)
 
 
-def test_official_checkpoints_convert_and_load(tmp_path) -> None:
-    source = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS)
-    state = {k: v for k, v in source.state_dict().items() if not k.startswith('norm')}
-    official = {'model': {**state, 'norm.weight': torch.ones(64), 'norm.bias': torch.zeros(64),
-                          'head.weight': torch.zeros(10, 64), 'head.bias': torch.zeros(10)}}
-    assert convert_convnext(official).keys() == state.keys()
-    path = tmp_path / 'convnext_dcls.pth'
-    torch.save(official, path)
-    net = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS,
-                   init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    net.init_weights()
-    for key, value in state.items():
-        torch.testing.assert_close(net.state_dict()[key], value)
-    wrong = ConvNeXt(TINY, token_mixer='dw', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(Exception, match='does not fit this ConvNeXt|size mismatch'):
+def test_checkpoint_of_another_arch_is_refused(tmp_path) -> None:
+    """(Official files reproduce the original: test_official_checkpoints.py.)"""
+    source = ConvNeXt(TINY, token_mixer='dw')
+    path = tmp_path / 'convnext.pth'
+    torch.save({'model': source.state_dict()}, path)
+    wrong = ConvNeXt(dict(TINY, depths=[1, 1, 1, 1]), token_mixer='dw',
+                     init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"does not fit this ConvNeXt: unexpected \['stages.2.1"):
         wrong.init_weights()
 
 
@@ -126,11 +121,12 @@ def test_dcls_conv_layer_and_clamp_hook() -> None:
     assert conv.P.max().item() == 3.0
 
 
-def test_dcls_aspp_head_starts_as_plain_aspp() -> None:
+@pytest.mark.parametrize('version', ['v1', 'v0'])
+def test_dcls_aspp_head_starts_as_plain_aspp(version: str) -> None:
     torch.manual_seed(0)
     common = dict(in_channels=8, channels=8, dilations=(1, 2, 3), num_classes=3,
                   norm_cfg=dict(type='BN'))
-    ours = MODELS.build(dict(type='DCLSASPPHead', **common)).eval()
+    ours = MODELS.build(dict(type='DCLSASPPHead', dcls_version=version, **common)).eval()
     plain = MODELS.build(dict(type='ASPPHead', **common)).eval()
     # copy everything, with each atrous 3x3 kernel laid out as DCLS elements
     state = plain.state_dict()
@@ -184,17 +180,6 @@ def test_tiny_convnext_dcls_trains_positions_move_and_stay_clamped(sample_root, 
         assert P.abs().max() <= 9 // 2, 'DCLSClampHook keeps positions in the 9x9 kernel'
 
 
-def test_convert_tool_for_convnext(tmp_path) -> None:
-    from tests.conftest import run_tool
-
-    source = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS)
-    src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
-    torch.save({'model': {**source.state_dict(), 'head.weight': torch.zeros(2)}}, src)
-    assert 'wrote' in run_tool('tools/convert_checkpoint.py', 'convnext', src, dst).stdout
-    state = torch.load(dst, weights_only=True)['state_dict']
-    assert 'head.weight' not in state and 'stages.3.0.dwconv.P' in state
-
-
 def test_plot_dcls_positions(tmp_path) -> None:
     from mmengine.config import Config
 
@@ -207,7 +192,9 @@ def test_plot_dcls_positions(tmp_path) -> None:
     assert list(positions) == [f'backbone.stages.{i}.0.dwconv' for i in range(4)]
     first = positions['backbone.stages.0.0.dwconv']
     assert first['layers'] == 1 and first['size'] == (9, 9)
-    torch.testing.assert_close(first['x'], model.backbone.stages[0][0].dwconv.P[0].flatten() + 4)
+    P = model.backbone.stages[0][0].dwconv.P  # 'v0': P[0] is the row, P[1] the column
+    torch.testing.assert_close(first['x'], P[1].flatten() + 4)
+    torch.testing.assert_close(first['y'], P[0].flatten() + 4)
     ckpt, png = tmp_path / 'model.pth', tmp_path / 'taps.png'
     torch.save({'state_dict': model.state_dict()}, ckpt)
     result = run_tool('tools/plot_dcls_positions.py', config, ckpt, '--out', png)
