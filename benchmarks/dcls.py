@@ -115,7 +115,7 @@ def model_throughput(size: int, device: torch.device, repeats: int) -> None:
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
 
-    import segkit  # noqa: F401
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
 
     init_default_scope('mmseg')
     root = Path(__file__).resolve().parents[1] / 'configs' / 'convnext'

@@ -18,8 +18,8 @@ import json
 
 import torch
 
-from segkit.ops.dcnv3 import (dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference,
-                              dcnv3_core_triton)
+from segkit.ops.dcnv3 import (DCNv3Geometry, dcnv3_core_cpu, dcnv3_core_gather,
+                              dcnv3_core_reference, dcnv3_core_triton)
 from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
                                     time_call)
 
@@ -35,19 +35,19 @@ def make_inputs(channels: int, group: int, size: int, device: torch.device) -> t
     offset = (torch.randn(n, size, size, group * k * 2, device=device) * 2).requires_grad_()
     mask = torch.softmax(torch.randn(n, size, size, group, k, device=device), -1)
     mask = mask.reshape(n, size, size, group * k).requires_grad_()
-    return x, offset, mask, (3, 3, 1, 1, 1, 1, 1, 1, group, channels // group, 1.0)
+    return x, offset, mask, DCNv3Geometry(3, 3, 1, 1, 1, 1, 1, 1, group, channels // group)
 
 
 def runners(impl: str, inputs: tuple) -> tuple:
-    x, offset, mask, args = inputs
+    x, offset, mask, geometry = inputs
     fn = IMPLS[impl]
 
     def forward() -> None:
         with torch.no_grad():
-            fn(x, offset, mask, *args)
+            fn(x, offset, mask, geometry)
 
     def train_step() -> None:
-        out = fn(x, offset, mask, *args)
+        out = fn(x, offset, mask, geometry)
         out.backward(torch.ones_like(out))
         x.grad = offset.grad = mask.grad = None
 

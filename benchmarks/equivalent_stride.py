@@ -15,7 +15,7 @@ import json
 import torch
 import torch.nn.functional as F
 
-import segkit  # noqa: F401
+import segkit.mmseg  # noqa: F401  (fixes + registration)
 from mmseg.models.backbones import ResNetV1c
 from segkit.ops import densify
 from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,

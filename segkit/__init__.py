@@ -1,13 +1,17 @@
-"""segkit: equivalent-stride, DCLS and DCNv3 operators for mmsegmentation 1.x.
+"""segkit: equivalent-stride, DCLS and DCNv3 operators, backbones and tools for
+semantic segmentation.
 
-Importing segkit makes mmseg 1.2.2 usable on torch 2.14 (see
-:mod:`segkit.compat`) and registers every segkit module into mmseg's
-registries; configs pull it in with ``custom_imports = dict(imports=['segkit'])``.
+``import segkit`` and ``import segkit.ops`` need only torch: the operators
+(:mod:`segkit.ops`) work in any PyTorch model. The mmsegmentation integration
+(version fixes and registrations) is :mod:`segkit.mmseg`, which configs
+import with ``custom_imports = dict(imports=['segkit.mmseg'])``.
 """
-from segkit import compat
-
-compat.apply()
-
-from segkit import datasets, engine, models  # noqa: E402,F401  (registration)
+import sys
 
 __version__ = '0.1.0'
+
+if 'mmengine' in sys.modules:
+    # NOTE: a config's custom_imports=['segkit'] (the name before segkit.mmseg
+    # existed) imports segkit with mmengine already loaded; it still means the
+    # integration, so load it. In a plain PyTorch process this never runs.
+    import segkit.mmseg  # noqa: F401

@@ -1,9 +1,7 @@
-"""Shared fixtures: a small generated sample dataset and a CLI runner."""
+"""Shared fixtures (helpers that tests import live in ``tests/helpers``)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,13 +13,10 @@ if not torch.cuda.is_available():
     # Triton kernels rely on it).
     os.environ.setdefault('TRITON_INTERPRET', '1')
 
-import segkit  # noqa: E402,F401  (compat + registration for every test)
+import segkit.mmseg  # noqa: E402,F401  (fixes + registration for every test)
 from mmengine.registry import init_default_scope  # noqa: E402
 
 init_default_scope('mmseg')
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_CONFIG = REPO / 'configs' / 'sample' / 'fcn_r18_sample-128x128.py'
 
 
 @pytest.fixture(scope='session')
@@ -31,31 +26,3 @@ def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     return make_sample_data(tmp_path_factory.mktemp('data') / 'sample', seed=3,
                             num_train=16, num_val=6)
-
-
-def sample_cfg_options(sample_root: Path, max_iters: int = 10, interval: int = 5) -> list[str]:
-    """--cfg-options that point the sample config at ``sample_root`` and shrink it."""
-    ade = sample_root / 'ade'
-    options = [f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={interval}',
-               f'default_hooks.checkpoint.interval={interval}',
-               'default_hooks.logger.interval=5',
-               f'param_scheduler.1.end={max_iters}', 'param_scheduler.0.end=2',
-               'param_scheduler.1.begin=2']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options += [f'{loader}.dataset.data_root={ade}', f'{loader}.num_workers=0',
-                    f'{loader}.persistent_workers=False']
-    options.append('train_dataloader.batch_size=4')
-    return options
-
-
-def run_tool(*args: str | os.PathLike, check: bool = True, timeout: float = 600,
-             runner: tuple[str, ...] = (sys.executable,)) -> subprocess.CompletedProcess:
-    """Runs ``tools/<script>`` in the repository root and returns the result."""
-    cmd = [*runner, *(str(a) for a in args)]
-    env = {k: v for k, v in os.environ.items() if k != 'SEGKIT_DEBUG'}
-    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
-                            timeout=timeout, env=env)
-    if check and result.returncode != 0:
-        raise AssertionError(f'{cmd} failed ({result.returncode}):\n'
-                             f'{result.stdout[-3000:]}\n{result.stderr[-3000:]}')
-    return result

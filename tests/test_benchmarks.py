@@ -1,7 +1,7 @@
 """The benchmark scripts run (tiny sizes; no timing is asserted)."""
 from __future__ import annotations
 
-from tests.conftest import run_tool
+from tests.helpers import run_tool
 
 
 def test_equivalent_stride_benchmark_runs() -> None:

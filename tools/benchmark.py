@@ -23,11 +23,12 @@ def main() -> None:
     parser.add_argument('--no-train', action='store_true', help='inference only')
     parser.add_argument('--json', help='also write the figures to this JSON file')
     args = parser.parse_args()
-    import segkit  # noqa: F401
-    from segkit.apis.benchmark import benchmark_segmentor, build_benchmark_model, exact_cpu_peaks
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
+    from segkit.apis.benchmark import benchmark_segmentor, exact_cpu_peaks
+    from segkit.apis.inference import load_segmentor
     from segkit.utils.io import atomic_write_text
 
-    model = build_benchmark_model(args.config)
+    model = load_segmentor(args.config)  # random weights: speed does not depend on them
     result = benchmark_segmentor(model, tuple(args.size), args.batch, args.device,
                                  args.warmup, args.repeats, train=not args.no_train)
     if args.device == 'cpu' and 'MALLOC_MMAP_THRESHOLD_' not in os.environ:

@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.models) % 2:
         parser.error('--models takes CONFIG CHECKPOINT pairs')
-    import segkit  # noqa: F401
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
     from segkit.apis.benchmark import compare_models, resolve_model_pair, write_comparison
 
     pairs = [resolve_model_pair(d) for d in args.work_dirs]

@@ -29,7 +29,7 @@ def main() -> int:
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args()
-    import segkit  # noqa: F401
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
     from segkit.apis.inference import load_segmentor, segment_inputs
 
     options = {}

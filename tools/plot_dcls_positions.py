@@ -10,7 +10,7 @@ def main() -> None:
     parser.add_argument('checkpoint')
     parser.add_argument('--out', default='dcls_positions.png')
     args = parser.parse_args()
-    import segkit  # noqa: F401
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmseg.registry import MODELS

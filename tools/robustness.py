@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.models) % 2:
         parser.error('models must come as CONFIG CHECKPOINT pairs')
-    import segkit  # noqa: F401
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
     from pathlib import Path
 
     from segkit.apis.inference import load_segmentor

@@ -32,7 +32,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    import segkit  # noqa: F401  (compat + registration)
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
     from segkit.apis import test
 
     metrics = test(args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,

@@ -36,7 +36,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    import segkit  # noqa: F401  (compat + registration)
+    import segkit.mmseg  # noqa: F401  (fixes + registration)
     from segkit.apis import train
 
     work_dir = train(args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,

@@ -1,6 +1,6 @@
 # Runtime shared by every segkit config.
 # NOTE: config files are Python and run when loaded: only use configs you trust.
-custom_imports = dict(imports=['segkit'], allow_failed_imports=False)
+custom_imports = dict(imports=['segkit.mmseg'], allow_failed_imports=False)
 default_scope = 'mmseg'
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -13,7 +13,7 @@ from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_t
 from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
                                     time_call)
 
-__all__ = ['benchmark_segmentor', 'build_benchmark_model', 'exact_cpu_peaks', 'count_flops',
+__all__ = ['benchmark_segmentor', 'exact_cpu_peaks', 'count_flops',
            'resolve_model_pair', 'compare_models', 'write_comparison']
 
 
@@ -81,24 +81,6 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
     return result
 
 
-def build_benchmark_model(config: str | os.PathLike) -> torch.nn.Module:
-    """The segmentor of ``config`` with random weights (speed and memory do
-    not depend on them; pretrained files need not exist)."""
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import DATASETS, MODELS
-
-    from segkit.apis.runner import load_config
-
-    cfg = load_config(config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    backbone = cfg.model.get('backbone', {})
-    if 'init_cfg' in backbone:
-        backbone.init_cfg = None
-    model = MODELS.build(cfg.model)
-    model.dataset_meta = dict(DATASETS.get(cfg.test_dataloader.dataset.type).METAINFO)
-    return model
-
-
 def exact_cpu_peaks(config: str | os.PathLike, size: tuple[int, int], batch: int = 1,
                     train: bool = True) -> dict:
     """``infer_peak_mb`` (and ``train_peak_mb``) of ``config`` on the CPU,
@@ -123,10 +105,10 @@ def exact_cpu_peaks(config: str | os.PathLike, size: tuple[int, int], batch: int
 def _memory_only_main(argv: list[str]) -> None:
     """``python -m segkit.apis.benchmark CONFIG H W BATCH [--no-train]``: prints the
     peaks of :func:`benchmark_segmentor` on the CPU as JSON (for :func:`exact_cpu_peaks`)."""
-    import segkit  # noqa: F401  (registers segkit's modules)
+    from segkit.apis.inference import load_segmentor
 
     config, h, w, batch = argv[:4]
-    result = benchmark_segmentor(build_benchmark_model(config), (int(h), int(w)), int(batch),
+    result = benchmark_segmentor(load_segmentor(config), (int(h), int(w)), int(batch),
                                  'cpu', train='--no-train' not in argv, timing=False)
     print(json.dumps({k: v for k, v in result.items() if k.endswith('_peak_mb')}))
 

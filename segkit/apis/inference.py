@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from segkit.evaluation.predict import labels_at, predict_logits, test_pipeline
 from segkit.utils.io import atomic_write_bytes, atomic_write_text
 
 __all__ = ['IMAGE_EXTENSIONS', 'read_image', 'list_inputs', 'load_segmentor',
@@ -103,12 +104,15 @@ def list_inputs(source: str | os.PathLike) -> tuple[Path, list[Path]]:
     return source.parent, [source]
 
 
-def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike,
+def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike | None = None,
                    device: str = 'cpu', cfg_options: dict | None = None) -> torch.nn.Module:
-    """Builds the model of ``config`` and loads ``checkpoint`` strictly.
+    """Builds the model of ``config`` in eval mode and loads ``checkpoint`` strictly.
 
-    Class names and palette come from the checkpoint's ``dataset_meta`` (what
-    tools/train.py saves), else from the config's dataset type.
+    Without a checkpoint the weights are random (what speed and memory
+    measurements need; pretrained files named by ``init_cfg`` need not
+    exist). Class names and palette come from the checkpoint's
+    ``dataset_meta`` (what tools/train.py saves), else from the config's
+    dataset type. The config is kept as ``model.cfg``.
     """
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
@@ -123,93 +127,17 @@ def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike,
     if isinstance(backbone, dict) and 'init_cfg' in backbone:
         backbone.init_cfg = None  # the checkpoint has the weights
     model = MODELS.build(cfg.model)
-    ckpt = load_checkpoint(model, os.fspath(checkpoint), map_location='cpu', strict=True)
-    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
-    dataset_meta = meta.get('dataset_meta')
+    dataset_meta = None
+    if checkpoint is not None:
+        ckpt = load_checkpoint(model, os.fspath(checkpoint), map_location='cpu', strict=True)
+        meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+        dataset_meta = meta.get('dataset_meta')
     if not dataset_meta:
         dataset_type = cfg.test_dataloader.dataset.type
         dataset_meta = dict(getattr(DATASETS.get(dataset_type), 'METAINFO', {}))
     model.dataset_meta = dataset_meta
     model.cfg = cfg
     return model.to(device).eval()
-
-
-def _pipeline(model: torch.nn.Module):
-    from mmcv.transforms import Compose
-
-    label_steps = ('LoadAnnotations', 'ValidateSegSample')
-    steps = [dict(t) for t in model.cfg.test_pipeline if t.get('type') not in label_steps]
-    steps[0] = dict(type='LoadImageFromNDArray')
-    return Compose(steps)
-
-
-@torch.no_grad()
-def predict_logits(model: torch.nn.Module, images: Sequence[np.ndarray],
-                   scales: Sequence[float] = (1.0,), flip: bool = False,
-                   pipeline=None) -> list[torch.Tensor]:
-    """Class probabilities (C, h, w) of each image at its *working* size.
-
-    The working size is what the config's test pipeline resizes the image to
-    (bounded by the pipeline's scale, whatever the image's own size); scales
-    and, with ``flip``, horizontal flips are averaged there. Use
-    :func:`labels_at` for the label map at the image's own size: it
-    upsamples in strips, so memory stays bounded for huge images.
-    """
-    import cv2
-
-    pipeline = pipeline or _pipeline(model)
-    total: list[torch.Tensor | None] = [None] * len(images)
-    variants = [(s, f) for s in scales for f in ((False, True) if flip else (False,))]
-    for scale, flipped in variants:
-        batch = []
-        for image in images:
-            x = image[:, ::-1] if flipped else image
-            if scale != 1.0:
-                x = cv2.resize(x, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-            item = pipeline(dict(img=np.ascontiguousarray(x)))
-            # NOTE: mmseg would upsample the logits to the original size (C x H x W,
-            # unbounded); asking for the working size keeps them small
-            sample = item['data_samples']
-            sample.set_metainfo(dict(ori_shape=sample.metainfo['img_shape']))
-            batch.append(item)
-        data = dict(inputs=[b['inputs'] for b in batch],
-                    data_samples=[b['data_samples'] for b in batch])
-        results = model.test_step(data)
-        for i, result in enumerate(results):
-            logits = result.seg_logits.data.float()
-            if total[i] is not None and logits.shape[-2:] != total[i].shape[-2:]:
-                logits = torch.nn.functional.interpolate(
-                    logits[None], size=total[i].shape[-2:], mode='bilinear',
-                    align_corners=False)[0]
-            if flipped:
-                logits = logits.flip(-1)
-            probs = logits.softmax(0) if logits.shape[0] > 1 else logits.sigmoid()
-            total[i] = probs if total[i] is None else total[i] + probs
-    return [t / len(variants) for t in total]  # type: ignore[operator]
-
-
-def labels_at(probs: torch.Tensor, size: tuple[int, int], rows: int = 256) -> np.ndarray:
-    """Label map (H, W) from (C, h, w) probabilities, upsampled bilinearly.
-
-    Equal to ``interpolate(probs, size, 'bilinear').argmax(0)`` but done
-    ``rows`` output rows at a time, so memory is C x rows x W at most.
-    """
-    c, h, w = probs.shape
-    height, width = size
-    if (h, w) == (height, width):
-        return probs.argmax(0).cpu().numpy()
-    out = np.empty((height, width), dtype=np.uint8 if c <= 256 else np.int32)
-    # align_corners=False: output pixel centres map to (i + 0.5) * in / out - 0.5
-    xs = ((torch.arange(width, dtype=torch.float32) + 0.5) / width) * 2 - 1
-    for top in range(0, height, rows):
-        bottom = min(top + rows, height)
-        ys = ((torch.arange(top, bottom, dtype=torch.float32) + 0.5) / height) * 2 - 1
-        grid = torch.stack(torch.meshgrid(ys, xs, indexing='ij')[::-1], dim=-1)
-        strip = torch.nn.functional.grid_sample(
-            probs[None], grid[None].to(probs.device), mode='bilinear',
-            padding_mode='border', align_corners=False)[0]
-        out[top:bottom] = strip.argmax(0).cpu().numpy()
-    return out
 
 
 @dataclass
@@ -261,7 +189,7 @@ def segment_inputs(model: torch.nn.Module, source: str | os.PathLike,
                        np.random.default_rng(0).integers(0, 255, (256, 3)).tolist(),
                        dtype=np.uint8)
     summary = InferenceSummary()
-    pipeline = _pipeline(model)
+    pipeline = test_pipeline(model)
     pending: list[tuple[Path, np.ndarray]] = []
 
     def flush() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from mmengine.config import Config, DictAction  # noqa: F401  (re-exported for tools)
+from mmengine.config import Config
 
 from segkit.utils.io import atomic_write_text
 

@@ -1,4 +1,5 @@
 """Training support: optimizer wrappers and constructors, hooks."""
+import segkit.compat  # noqa: F401  (mmcv/mmengine fixes before mmseg loads)
 from .hooks import DCLSClampHook, RNGStateHook
 from .optim_wrapper import NonFiniteGuardOptimWrapper, NonFiniteLossError
 from .optimizers import (ConvNeXtDCLSOptimizerConstructor,

@@ -20,6 +20,7 @@ import torch
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 
 from .occlusion import occlude, seed_for
+from .predict import labels_at, predict_logits, test_pipeline
 
 __all__ = ['RegionStats', 'SeverityResult', 'evaluate_robustness', 'summarise',
            'write_robustness_report']
@@ -72,8 +73,6 @@ def evaluate_robustness(model: torch.nn.Module, severities: Sequence[float] = (0
     from mmseg.registry import DATASETS
     from tqdm import tqdm
 
-    from segkit.apis.inference import _pipeline, labels_at, predict_logits
-
     cfg = model.cfg
     dataset_cfg = dict(cfg.test_dataloader.dataset)
     reduce_zero = any(t.get('reduce_zero_label') for t in cfg.test_pipeline
@@ -85,7 +84,7 @@ def evaluate_robustness(model: torch.nn.Module, severities: Sequence[float] = (0
     num_classes = len(model.dataset_meta['classes'])
     stats = {s: {r: RegionStats(num_classes) for r in REGIONS} for s in severities}
     covered = {s: [] for s in severities}
-    pipeline = _pipeline(model)
+    pipeline = test_pipeline(model)
     for index in tqdm(range(count), desc='robustness', unit='img', disable=not progress):
         item = dataset[index]
         image, label = item['img'], item['gt_seg_map']

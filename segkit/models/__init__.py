@@ -1,4 +1,5 @@
 """mmseg-registered backbones, decode heads and layers."""
+import segkit.compat  # noqa: F401  (mmcv/mmengine fixes before mmseg loads)
 from .convnext import ConvNeXt, convert_convnext
 from .dcls_layers import DCLSASPPHead, DCLSConv2d, DCLSEncoderDecoder
 from .dcnv3_layers import DCNv3Conv2d, DCNv3UPerHead

@@ -14,28 +14,17 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from segkit.models.backbone_utils import resolve_arch
+from segkit.models.backbone_utils import apply_output_stride, resolve_arch
 from segkit.models.checkpoint_utils import (CheckpointMismatchError, backbone_state_dict,
                                            load_state_dict_checked, read_checkpoint)
 from segkit.models.dcnv3_layers import DCNv3Conv2d
-from segkit.models.internimage import _DropPath
+from segkit.models.layers import DropPath, LayerNorm2d
 from segkit.ops.dcls import Dcls2d
-from segkit.ops.equivalent_stride import econv2d_
 
 __all__ = ['ConvNeXt', 'checkpoint_dcls_version', 'convert_convnext']
-
-
-class LayerNorm2d(nn.LayerNorm):
-    """LayerNorm over the channels of an (N, C, H, W) map."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight,
-                         self.bias, self.eps)
-        return x.permute(0, 3, 1, 2)
 
 
 class Block(nn.Module):
@@ -51,7 +40,7 @@ class Block(nn.Module):
         self.pwconv2 = nn.Linear(4 * dim, dim)
         self.gamma = (nn.Parameter(layer_scale_init_value * torch.ones(dim))
                       if layer_scale_init_value > 0 else None)
-        self.drop_path = _DropPath(drop_path)
+        self.drop_path = DropPath(drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.dwconv(x).permute(0, 2, 3, 1)
@@ -68,7 +57,7 @@ class ConvNeXt(BaseModule):
     Outputs a tuple of NCHW maps selected by ``out_indices``, each after its
     own LayerNorm (``norm{i}``, as the official segmentation backbone):
     channels ``dims[i]`` at strides 4, 8, 16, 32, or at most
-    ``output_stride`` (8 or 16), where the later stages are exact dense
+    ``output_stride`` (16, 8 or 4), where the later stages are exact dense
     versions of the strided ones (equivalent stride).
 
     Args:
@@ -87,7 +76,7 @@ class ConvNeXt(BaseModule):
         drop_path_rate: Stochastic depth at the last block (linear ramp).
         layer_scale_init_value: Initial layer scale (0 disables it).
         out_indices: Stages to return.
-        output_stride: 32, 16 or 8.
+        output_stride: 32, 16, 8 or 4.
         init_cfg: ``dict(type='Pretrained', checkpoint=...)`` loads official
             ConvNeXt / ConvNeXt-dcls checkpoints (see :func:`convert_convnext`).
             Their DCLS positions are ``'v0'``; a file holding another version
@@ -148,7 +137,8 @@ class ConvNeXt(BaseModule):
                 for j in range(depths[i]))))
         for i in self.out_indices:
             self.add_module(f'norm{i}', LayerNorm2d(dims[i], eps=1e-6))
-        self._apply_output_stride()
+        apply_output_stride(output_stride, [d[1] for d in self.downsample_layers[1:]],
+                            [[block.dwconv for block in stage] for stage in self.stages])
 
     def _mixer(self, dim: int, stage: int, dcnv3_groups: Sequence[int]) -> nn.Module:
         if self.token_mixer == 'dw':
@@ -158,27 +148,6 @@ class ConvNeXt(BaseModule):
             return Dcls2d(dim, dim, self.dcls_cfg['kernel_count'], size, padding=size // 2,
                           groups=dim, version=self.dcls_cfg['version'])
         return DCNv3Conv2d(dim, dim, 3, padding=1, group=dcnv3_groups[stage])
-
-    def _apply_output_stride(self) -> None:
-        for i in range(1, 4):
-            stride_in = 4 * 2 ** (i - 1)  # the downsampling conv's input stride
-            if 2 * stride_in > self.output_stride:
-                econv2d_(self.downsample_layers[i][1], max(1, stride_in // self.output_stride), 1)
-        for i, stage in enumerate(self.stages):
-            e = max(1, 4 * 2 ** i // self.output_stride)
-            if e > 1:
-                for block in stage:
-                    set_est = getattr(block.dwconv, 'set_equivalent_stride', None)
-                    if set_est is not None:
-                        set_est(e)
-                    else:
-                        econv2d_(block.dwconv, e, 1)
-
-    def clamp_parameters(self) -> None:
-        """Clamps the DCLS positions into their kernels (after every step)."""
-        for module in self.modules():
-            if isinstance(module, Dcls2d):
-                module.clamp_parameters()
 
     def init_weights(self) -> None:
         if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':

@@ -10,9 +10,10 @@ import torch
 from mmcv.cnn import ConvModule
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmseg.models.decode_heads import ASPPHead
+from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 
-from segkit.ops.dcls import Dcls2d, grid_positions
+from segkit.ops.dcls import Dcls2d, grid_positions, repulsion_loss
 
 __all__ = ['DCLSConv2d', 'DCLSASPPHead', 'DCLSEncoderDecoder']
 
@@ -73,11 +74,6 @@ class DCLSASPPHead(ASPPHead):
                 p_cols.copy_((d * (cols.flatten() - 1)).float())
             self.aspp_modules[index] = branch
 
-
-
-from mmseg.models.segmentors import EncoderDecoder  # noqa: E402
-
-from segkit.ops.dcls import repulsion_loss  # noqa: E402
 
 
 @MODELS.register_module()

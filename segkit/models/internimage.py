@@ -17,11 +17,11 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from segkit.models.backbone_utils import resolve_arch
+from segkit.models.backbone_utils import apply_output_stride, resolve_arch
 from segkit.models.checkpoint_utils import (backbone_state_dict, load_state_dict_checked,
                                            read_checkpoint)
+from segkit.models.layers import DropPath
 from segkit.ops.dcnv3 import DCNv3
-from segkit.ops.equivalent_stride import econv2d_
 
 __all__ = ['InternImage', 'convert_internimage']
 
@@ -46,20 +46,6 @@ def _ln(channels: int, fmt_in: str = 'channels_last',
     if fmt_out == 'channels_first':
         layers.append(_Permute(0, 3, 1, 2))
     return nn.Sequential(*layers)
-
-
-class _DropPath(nn.Module):
-    """Stochastic depth per sample (Huang et al., arXiv 1603.09382)."""
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0:
-            return x
-        keep = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(1 - self.p)
-        return x * keep / (1 - self.p)
 
 
 class StemLayer(nn.Module):
@@ -113,7 +99,7 @@ class InternImageLayer(nn.Module):
         self.dcn = DCNv3(channels, kernel_size=3, dw_kernel_size=dw_kernel_size, stride=1,
                          pad=1, dilation=1, group=group, offset_scale=offset_scale,
                          center_feature_scale=center_feature_scale)
-        self.drop_path = _DropPath(drop_path)
+        self.drop_path = DropPath(drop_path)
         self.norm2 = _ln(channels)
         self.mlp = MLPLayer(channels, int(channels * mlp_ratio))
         self.layer_scale = layer_scale is not None
@@ -162,7 +148,7 @@ class InternImage(BaseModule):
 
     Outputs a tuple of NCHW maps selected by ``out_indices``: channels
     ``C, 2C, 4C, 8C`` at strides ``4, 8, 16, 32`` (with ``output_stride``
-    8 or 16 the later maps stay at that stride and are the exact dense
+    16, 8 or 4 the later maps stay at that stride and are the exact dense
     versions: downsampling convs become eConvs, DCNv3 layers run on phases).
 
     The arch table follows the released ImageNet models: ``'tiny'`` is
@@ -185,7 +171,7 @@ class InternImage(BaseModule):
         dw_kernel_size: DCNv3's depthwise kernel (default: 3).
         center_feature_scale: DCNv3's centre feature scaling.
         out_indices: Which stages to return.
-        output_stride: 32 (plain), 16 or 8 (equivalent stride).
+        output_stride: 32 (plain), 16, 8 or 4 (equivalent stride).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=...)``; official
             InternImage checkpoints load (see :func:`convert_internimage`).
             A file without layer scale (InternImage-T ImageNet) loaded into
@@ -234,17 +220,8 @@ class InternImage(BaseModule):
                 layer_scale=arch.get('layer_scale') if layer_scale is None else layer_scale,
                 offset_scale=offset_scale,
                 dw_kernel_size=dw_kernel_size, center_feature_scale=center_feature_scale))
-        self._apply_output_stride()
-
-    def _apply_output_stride(self) -> None:
-        # stage i runs at stride 4 * 2**i; beyond output_stride its maps stay
-        # dense and its layers see an equivalent stride
-        for i, level in enumerate(self.levels):
-            e = max(1, 4 * 2 ** i // self.output_stride)
-            for block in level.blocks:
-                block.dcn.set_equivalent_stride(e)
-            if level.downsample is not None and 4 * 2 ** (i + 1) > self.output_stride:
-                econv2d_(level.downsample.conv, e, 1)
+        apply_output_stride(output_stride, [level.downsample.conv for level in self.levels[:3]],
+                            [[block.dcn for block in level.blocks] for level in self.levels])
 
     def init_weights(self) -> None:
         if self.init_cfg is None or self.init_cfg.get('type') != 'Pretrained':

@@ -38,13 +38,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from segkit.utils.pair import pair
+
 __all__ = ['Dcls2d', 'construct_kernel', 'grid_positions', 'repulsion_loss']
 
 Version = Literal['gauss', 'v1', 'v0']
-
-
-def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
 def grid_positions(P: torch.Tensor, version: Version) -> tuple[torch.Tensor, torch.Tensor]:
@@ -148,8 +146,10 @@ class Dcls2d(nn.Module):
             raise ValueError(f'kernel_count must be >= 1, got {kernel_count}')
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_count, self.version, self.groups = kernel_count, version, groups
-        self.dilated_kernel_size = _pair(dilated_kernel_size)
-        self.stride, self.padding, self.dilation = _pair(stride), _pair(padding), _pair(dilation)
+        self.dilated_kernel_size = pair(dilated_kernel_size)
+        self.stride, self.padding, self.dilation = pair(stride), pair(padding), pair(dilation)
+        self._own_spacing = (self.dilation, self.padding)
+        self.equivalent_stride = 1
         shape = (out_channels, in_channels // groups, kernel_count)
         self.weight = nn.Parameter(torch.empty(shape))
         self.P = nn.Parameter(torch.empty(2, *shape))
@@ -191,10 +191,14 @@ class Dcls2d(nn.Module):
         return self.dilated_kernel_size
 
     def set_equivalent_stride(self, e: int) -> None:
-        """Runs on maps ``e`` times denser: the dense kernel's taps and the
-        padding are spaced by ``e`` (on top of the layer's own dilation)."""
-        self.dilation = tuple(d * e for d in self.dilation)
-        self.padding = tuple(p * e for p in self.padding)
+        """Runs on maps ``e`` times denser than the weights were made for: the
+        dense kernel's taps and the padding are spaced by ``e`` times the
+        layer's own dilation and padding. Sets (does not accumulate), as
+        :meth:`segkit.ops.DCNv3.set_equivalent_stride`; ``e=1`` undoes it."""
+        dilation, padding = self._own_spacing
+        self.dilation = tuple(d * e for d in dilation)
+        self.padding = tuple(p * e for p in padding)
+        self.equivalent_stride = int(e)
 
     def construct_kernel(self) -> torch.Tensor:
         """The dense (out, in/groups, size_h, size_w) kernel."""

@@ -35,13 +35,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from segkit.utils.pair import pair
+
 __all__ = ['EAvgPool2d', 'EMaxPool2d', 'PhaseDecomposed', 'SampledGlobalPool', 'phase_split',
            'phase_merge',
            'econv2d_', 'DensifyError', 'DenseInfo', 'densify']
-
-
-def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[-1]))
 
 
 class DensifyError(ValueError):
@@ -107,9 +105,9 @@ class EAvgPool2d(nn.Module):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  orig_stride: int | tuple[int, int] | None = None) -> None:
         super().__init__()
-        self.kernel_size, self.e = _pair(kernel_size), _pair(e)
-        self.stride, self.padding = _pair(stride), _pair(padding)
-        self.orig_stride = _pair(orig_stride if orig_stride is not None else stride)
+        self.kernel_size, self.e = pair(kernel_size), pair(e)
+        self.stride, self.padding = pair(stride), pair(padding)
+        self.orig_stride = pair(orig_stride if orig_stride is not None else stride)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     @classmethod
@@ -164,10 +162,10 @@ class EMaxPool2d(nn.Module):
                  dilation: int | tuple[int, int] = 1, ceil_mode: bool = False,
                  orig_stride: int | tuple[int, int] | None = None) -> None:
         super().__init__()
-        self.kernel_size, self.e = _pair(kernel_size), _pair(e)
-        self.stride, self.padding = _pair(stride), _pair(padding)
-        self.dilation = _pair(dilation)
-        self.orig_stride = _pair(orig_stride if orig_stride is not None else stride)
+        self.kernel_size, self.e = pair(kernel_size), pair(e)
+        self.stride, self.padding = pair(stride), pair(padding)
+        self.dilation = pair(dilation)
+        self.orig_stride = pair(orig_stride if orig_stride is not None else stride)
         self.ceil_mode = ceil_mode
 
     @classmethod
@@ -445,7 +443,7 @@ def densify(model: nn.Module, output_stride: int, probe_size: int = 128,
             continue
         info.layers[name] = (e, keep)
         if isinstance(module, _GLOBAL_POOLS):
-            if _pair(module.output_size or 0) != (1, 1) or index < last_spatial:
+            if pair(module.output_size or 0) != (1, 1) or index < last_spatial:
                 raise DensifyError(
                     f'{name} ({type(module).__name__}) is a global pooling whose result '
                     'feeds later spatial layers: it depends on the whole dense map, so no '

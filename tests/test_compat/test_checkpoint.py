@@ -12,7 +12,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
-from segkit import compat
+from segkit.compat import checkpoint as compat_checkpoint
 from segkit.compat import CheckpointError, load_checkpoint_file
 
 
@@ -88,9 +88,9 @@ def test_getattr_standin_refuses_other_lookups(tmp_path: Path) -> None:
     torch.save({'x': _AsksForAttribute()}, path)
     with pytest.raises(CheckpointError, match='refusing'):
         load_checkpoint_file(path)
-    assert compat._checkpoint_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    assert compat_checkpoint._checkpoint_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
     with pytest.raises(pickle.UnpicklingError):
-        compat._checkpoint_getattr(os, 'system')
+        compat_checkpoint._checkpoint_getattr(os, 'system')
 
 
 def test_not_a_checkpoint_and_missing(tmp_path: Path) -> None:

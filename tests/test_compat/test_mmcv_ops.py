@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 import mmcv.ops
 import mmseg.models.decode_heads
-from segkit import compat
+from segkit.compat import mmcv_ops as compat
 
 
 def test_standin_is_installed() -> None:

@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' not in p.parts)
 
@@ -22,7 +22,7 @@ def _config(path: Path) -> Config:
 @pytest.mark.parametrize('path', CONFIGS, ids=[p.name for p in CONFIGS])
 def test_config_builds(path: Path) -> None:
     cfg = _config(path)
-    assert cfg.custom_imports['imports'] == ['segkit']
+    assert cfg.custom_imports['imports'] == ['segkit.mmseg']
     assert cfg.default_scope == 'mmseg'
     model = MODELS.build(cfg.model)
     head = cfg.model.decode_head

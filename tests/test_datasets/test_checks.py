@@ -9,7 +9,7 @@ import pytest
 from mmseg.registry import DATASETS
 
 from segkit.datasets import BadSampleError, SafeDataset
-from tests.conftest import SAMPLE_CONFIG, run_tool, sample_cfg_options
+from tests.helpers import SAMPLE_CONFIG, run_tool, sample_cfg_options
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from cityscapesscripts.helpers.labels import id2label
 
 from segkit.datasets.cityscapes_converter import convert_cityscapes
-from tests.conftest import run_tool
+from tests.helpers import run_tool
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from segkit.evaluation import RegionStats, occlude, seed_for
-from tests.conftest import SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, run_tool
 from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
 
 

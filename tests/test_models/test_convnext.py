@@ -146,7 +146,7 @@ def test_tiny_convnext_dcls_trains_positions_move_and_stay_clamped(sample_root, 
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     cfg = Config.fromfile(str(REPO / 'configs/sample/upernet_convnext-atto-dcls_sample-128x128.py'))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -184,7 +184,7 @@ def test_plot_dcls_positions(tmp_path) -> None:
     from mmengine.config import Config
 
     from segkit.apis.dcls_positions import collect_dcls_positions
-    from tests.conftest import REPO, run_tool
+    from tests.helpers import REPO, run_tool
 
     config = REPO / 'configs/sample/upernet_convnext-atto-dcls_sample-128x128.py'
     model = MODELS.build(Config.fromfile(str(config)).model)

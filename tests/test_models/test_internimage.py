@@ -97,7 +97,7 @@ def test_checkpoint_of_another_arch_is_refused(tmp_path) -> None:
 
 
 def test_convert_tool_refuses_a_file_without_the_backbone(tmp_path) -> None:
-    from tests.conftest import run_tool
+    from tests.helpers import run_tool
 
     src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
     torch.save({'model': {'conv.weight': torch.zeros(1)}}, src)

@@ -18,7 +18,7 @@ import torch
 
 from segkit.models import ConvNeXt, InternImage, convert_convnext
 from segkit.models.checkpoint_utils import CheckpointMismatchError
-from tests.conftest import REPO, run_tool
+from tests.helpers import REPO, run_tool
 
 DATA = REPO / 'tests' / 'data' / 'official'
 FILES = ['internimage_prenorm', 'internimage_postnorm', 'convnext', 'convnext_dcls']

@@ -162,3 +162,22 @@ def test_repulsion_loss_by_hand() -> None:
     coincident = torch.zeros(2, 1, 1, 2, requires_grad=True)
     repulsion_loss(coincident).backward()
     assert torch.isfinite(coincident.grad).all()
+
+
+def test_set_equivalent_stride_sets_and_does_not_accumulate() -> None:
+    """The same meaning as DCNv3's: the spacing is e times the layer's own,
+    whatever was set before; e=1 undoes it."""
+    from segkit.ops import DCNv3
+
+    layer = Dcls2d(2, 2, 4, 5, padding=2, dilation=(1, 2))
+    layer.set_equivalent_stride(2)
+    layer.set_equivalent_stride(2)
+    assert layer.dilation == (2, 4) and layer.padding == (4, 4)
+    layer.set_equivalent_stride(4)
+    assert layer.dilation == (4, 8) and layer.padding == (8, 8)
+    layer.set_equivalent_stride(1)
+    assert layer.dilation == (1, 2) and layer.padding == (2, 2)
+    dcn = DCNv3(8, group=2)
+    dcn.set_equivalent_stride(2)
+    dcn.set_equivalent_stride(2)
+    assert dcn.equivalent_stride == layer.equivalent_stride * 2 == 2

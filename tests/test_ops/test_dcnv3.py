@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-import segkit.ops.dcnv3 as dcnv3_module
-from segkit.ops import (DCNv3, dcnv3_core, dcnv3_core_cpu, dcnv3_core_gather,
-                        dcnv3_core_reference, dcnv3_cpu_kernel_available)
+import segkit.ops.dcnv3.cpu as cpu_module
+import segkit.ops.dcnv3.dispatch as dispatch_module
+from segkit.ops import (DCNv3, DCNv3Geometry, dcnv3_core, dcnv3_core_cpu, dcnv3_core_gather,
+                        dcnv3_core_reference, dcnv3_cpu_kernel_available, run_core)
 
 GOLDEN = torch.load(Path(__file__).parents[1] / 'data' / 'dcnv3_reference.pt',
                     weights_only=True)
@@ -27,8 +28,9 @@ def test_cpu_kernel_builds_here() -> None:
 
 def _core_args(case: dict) -> tuple:
     k, s, p, d = case['kernel_size'], case['stride'], case['pad'], case['dilation']
-    return (case['input'], case['offset'], case['mask'], k, k, s, s, p, p, d, d,
-            case['group'], case['group_channels'], case['offset_scale'])
+    return (case['input'], case['offset'], case['mask'],
+            DCNv3Geometry(k, k, s, s, p, p, d, d, case['group'], case['group_channels'],
+                          case['offset_scale']))
 
 
 def test_golden_file_has_every_kind_of_case() -> None:
@@ -80,8 +82,9 @@ def _random_case(stride: int = 1, dilation: int = 1, kernel: int = 3, group: int
     offset.requires_grad_(True)
     mask = torch.softmax(torch.randn(2, ho, wo, group, k, dtype=torch.float64), -1)
     mask = mask.reshape(2, ho, wo, group * k).requires_grad_(True)
-    args = (kernel, kernel, stride, stride, pad, pad, dilation, dilation, group, gc, scale)
-    return x, offset, mask, args
+    geometry = DCNv3Geometry(kernel, kernel, stride, stride, pad, pad, dilation, dilation, group,
+                             gc, scale)
+    return x, offset, mask, geometry
 
 
 @pytest.mark.parametrize('impl', FAST)
@@ -89,10 +92,10 @@ def _random_case(stride: int = 1, dilation: int = 1, kernel: int = 3, group: int
                                                           (1, 2, 3, 2.0), (1, 1, 5, 1.0)])
 def test_fast_gradients_match_reference(stride: int, dilation: int, kernel: int,
                                         scale: float, impl: str) -> None:
-    x, offset, mask, args = _random_case(stride, dilation, kernel, scale=scale)
+    x, offset, mask, geometry = _random_case(stride, dilation, kernel, scale=scale)
     grads = []
     for fn in (dcnv3_core_reference, FAST[impl]):
-        out = fn(x, offset, mask, *args)
+        out = fn(x, offset, mask, geometry)
         weights = torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)
         grads.append(torch.autograd.grad((out * weights).sum(), (x, offset, mask)))
     for ref, got in zip(*grads):
@@ -101,8 +104,8 @@ def test_fast_gradients_match_reference(stride: int, dilation: int, kernel: int,
 
 @pytest.mark.parametrize('impl', FAST)
 def test_fast_gradcheck(impl: str) -> None:
-    x, offset, mask, args = _random_case(size=(4, 5))
-    assert torch.autograd.gradcheck(lambda a, b, c: FAST[impl](a, b, c, *args),
+    x, offset, mask, geometry = _random_case(size=(4, 5))
+    assert torch.autograd.gradcheck(lambda a, b, c: FAST[impl](a, b, c, geometry),
                                     (x, offset, mask), eps=1e-6, atol=1e-6)
 
 
@@ -110,15 +113,15 @@ def test_cpu_kernel_float32_thread_count_and_layout() -> None:
     """float32 matches the float64 reference; results do not depend on the
     thread count (the backward's scatter has no atomics, so bit for bit);
     non-contiguous inputs are taken."""
-    x, offset, mask, args = _random_case(group=4, gc=16, size=(11, 13))
-    ref = dcnv3_core_reference(x, offset, mask, *args)
+    x, offset, mask, geometry = _random_case(group=4, gc=16, size=(11, 13))
+    ref = dcnv3_core_reference(x, offset, mask, geometry)
     x32, offset32, mask32 = (t.detach().float().requires_grad_() for t in (x, offset, mask))
     results = []
     threads = torch.get_num_threads()
     try:
         for n in (1, 2, 3):
             torch.set_num_threads(n)
-            out = dcnv3_core_cpu(x32, offset32, mask32, *args)
+            out = dcnv3_core_cpu(x32, offset32, mask32, geometry)
             results.append((out, *torch.autograd.grad(out.square().sum(),
                                                       (x32, offset32, mask32))))
     finally:
@@ -129,15 +132,15 @@ def test_cpu_kernel_float32_thread_count_and_layout() -> None:
             assert torch.equal(a, b)
     x_t = x.detach().transpose(1, 2).contiguous().transpose(1, 2)  # same values, other strides
     assert not x_t.is_contiguous()
-    torch.testing.assert_close(dcnv3_core_cpu(x_t, offset, mask, *args), ref, rtol=0, atol=1e-12)
+    torch.testing.assert_close(dcnv3_core_cpu(x_t, offset, mask, geometry), ref, rtol=0, atol=1e-12)
 
 
 def test_cpu_kernel_rejects_what_it_cannot_run() -> None:
-    x, offset, mask, args = _random_case()
+    x, offset, mask, geometry = _random_case()
     with pytest.raises(ValueError, match='one dtype, float32 or float64'):
-        dcnv3_core_cpu(x.float(), offset, mask, *args)
+        dcnv3_core_cpu(x.float(), offset, mask, geometry)
     with pytest.raises(ValueError, match='one dtype, float32 or float64'):
-        dcnv3_core_cpu(x.half(), offset.half(), mask.half(), *args)
+        dcnv3_core_cpu(x.half(), offset.half(), mask.half(), geometry)
 
 
 def test_zero_offsets_uniform_mask_is_a_box_filter() -> None:
@@ -169,10 +172,10 @@ def test_module_bad_arguments_and_gradients() -> None:
     with pytest.raises(ValueError, match='divisible by group'):
         DCNv3(10, group=4)
     with pytest.raises(ValueError, match='impl must be'):
-        dcnv3_core(*_random_case()[:3], *_random_case()[3], impl='cuda-magic')
+        run_core(*_random_case(), impl='cuda-magic')
     with pytest.raises(ValueError, match='offset must be'):
-        x, offset, mask, args = _random_case()
-        dcnv3_core(x, offset[:, :-1], mask, *args)
+        x, offset, mask, geometry = _random_case()
+        run_core(x, offset[:, :-1], mask, geometry)
     module = DCNv3(16, group=4)
     with torch.no_grad():  # leave the zero init so offsets and mask get gradients
         module.offset.weight.normal_(0, 0.1)
@@ -201,34 +204,34 @@ def test_equivalent_stride_is_exact(e: int) -> None:
 def _record_calls(monkeypatch) -> list[str]:
     calls = []
     for name in ('dcnv3_core_cpu', 'dcnv3_core_gather', 'dcnv3_core_reference'):
-        original = getattr(dcnv3_module, name)
-        monkeypatch.setattr(dcnv3_module, name,
+        original = getattr(dispatch_module, name)
+        monkeypatch.setattr(dispatch_module, name,
                             lambda *a, _f=original, _n=name: calls.append(_n[11:]) or _f(*a))
     return calls
 
 
 def test_auto_picks_the_cpu_kernel_and_env_can_force_another(monkeypatch) -> None:
     calls = _record_calls(monkeypatch)
-    x, offset, mask, args = _random_case()
+    x, offset, mask, geometry = _random_case()
     with torch.no_grad():
-        dcnv3_core(x, offset, mask, *args)
-    dcnv3_core(x, offset, mask, *args)
+        run_core(x, offset, mask, geometry)
+    run_core(x, offset, mask, geometry)
     monkeypatch.setenv('SEGKIT_DCNV3_IMPL', 'gather')
-    dcnv3_core(x, offset, mask, *args)
+    run_core(x, offset, mask, geometry)
     assert calls == ['cpu', 'cpu', 'gather']
 
 
 def test_auto_falls_back_without_the_kernel(monkeypatch) -> None:
     """No compiler: the gather path for inference, the reference for training."""
-    monkeypatch.setattr(dcnv3_module, '_cpu_kernel', lambda: None)
+    monkeypatch.setattr(cpu_module, '_kernel', lambda: None)
     calls = _record_calls(monkeypatch)
-    x, offset, mask, args = _random_case()
+    x, offset, mask, geometry = _random_case()
     with torch.no_grad():
-        dcnv3_core(x, offset, mask, *args)
-    dcnv3_core(x, offset, mask, *args)
+        run_core(x, offset, mask, geometry)
+    run_core(x, offset, mask, geometry)
     assert calls == ['gather', 'reference']
     with pytest.raises(RuntimeError, match='could not be built'):
-        dcnv3_core(x, offset, mask, *args, impl='cpu')
+        run_core(x, offset, mask, geometry, impl='cpu')
 
 
 def _extreme_case(dtype: torch.dtype = torch.float32) -> tuple:
@@ -242,7 +245,7 @@ def _extreme_case(dtype: torch.dtype = torch.float32) -> tuple:
         offset[0, row, row, channel] = value
     offset.requires_grad_(True)
     mask = torch.full((1, 5, 6, 18), 1 / 9, dtype=dtype, requires_grad=True)
-    return x, offset, mask, (3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0)
+    return x, offset, mask, DCNv3Geometry(3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0)
 
 
 @pytest.mark.parametrize('impl', FAST)
@@ -250,10 +253,10 @@ def test_extreme_and_nan_offsets_match_reference(impl: str) -> None:
     """Outputs match the reference, NaN for NaN; so do the gradients of the
     C++ kernel. (The gather path's backward also spreads the NaN into the
     input gradient at the clamped corner rows; that path is a fall-back.)"""
-    x, offset, mask, args = _extreme_case()
+    x, offset, mask, geometry = _extreme_case()
     results = []
     for fn in (dcnv3_core_reference, FAST[impl]):
-        out = fn(x, offset, mask, *args)
+        out = fn(x, offset, mask, geometry)
         results.append((out, *torch.autograd.grad(out.nan_to_num().sum(), (x, mask))))
     ref_out = results[0][0]
     assert ref_out.isnan().any(dim=-1).sum() == 3 and ref_out[:, :2].isfinite().all()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-import segkit.ops.dcnv3 as dcnv3_module
-from segkit.ops import DCNv3, dcnv3_core_reference
+import segkit.ops.dcnv3.dispatch as dcnv3_module
+from segkit.ops import DCNv3, DCNv3Geometry, dcnv3_core_reference
 from tests.test_ops.test_dcnv3 import CORE, MODULE, _core_args, _extreme_case, _random_case
 
 
@@ -18,11 +18,11 @@ DEVICE = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 def triton_core():
     """The kernels: compiled on a GPU; without one, Triton's interpreter runs
     them on the CPU (tests/conftest.py sets TRITON_INTERPRET=1 there)."""
-    from segkit.ops import dcnv3_triton
+    from segkit.ops.dcnv3 import triton_kernels
 
     if DEVICE.type == 'cpu':
-        assert type(dcnv3_triton._forward_kernel).__name__ == 'InterpretedFunction'
-    return dcnv3_triton.dcnv3_core_triton
+        assert type(triton_kernels._forward_kernel).__name__ == 'InterpretedFunction'
+    return triton_kernels.dcnv3_core_triton
 
 
 def _on_device(*tensors: torch.Tensor) -> list[torch.Tensor]:
@@ -52,11 +52,11 @@ def test_golden_state_dict_through_impl_triton(triton_core, monkeypatch, index: 
                                                           (1, 2, 3, 2.0), (1, 1, 5, 1.0)])
 def test_triton_gradients_match_reference(triton_core, stride: int, dilation: int,
                                           kernel: int, scale: float) -> None:
-    x, offset, mask, args = _random_case(stride, dilation, kernel, scale=scale)
+    x, offset, mask, geometry = _random_case(stride, dilation, kernel, scale=scale)
     grads = []
     for fn, inputs in ((dcnv3_core_reference, (x, offset, mask)),
                        (triton_core, _on_device(x, offset, mask))):
-        out = fn(*inputs, *args)
+        out = fn(*inputs, geometry)
         weights = torch.linspace(-1, 1, out.numel(), dtype=torch.float64).view_as(out)
         grads.append(torch.autograd.grad((out * weights.to(out.device)).sum(), inputs))
     for ref, got in zip(*grads):
@@ -69,19 +69,19 @@ def test_triton_gradcheck(triton_core) -> None:
     offset = torch.rand(1, 3, 3, 18, dtype=torch.float64, device=DEVICE) * 3 - 1.5 + 0.013
     offset.requires_grad_(True)
     mask = torch.rand(1, 3, 3, 9, dtype=torch.float64, device=DEVICE, requires_grad=True)
-    args = (3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 1.0)
-    assert torch.autograd.gradcheck(lambda a, b, c: triton_core(a, b, c, *args),
+    geometry = DCNv3Geometry(3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 1.0)
+    assert torch.autograd.gradcheck(lambda a, b, c: triton_core(a, b, c, geometry),
                                     (x, offset, mask), eps=1e-6, atol=1e-6, fast_mode=True)
 
 
 # the interpreter computes inf - inf in numpy (how the kernel spots infinities)
 @pytest.mark.filterwarnings('ignore:invalid value encountered:RuntimeWarning')
 def test_triton_extreme_and_nan_offsets_match_reference(triton_core) -> None:
-    x, offset, mask, args = _extreme_case()
+    x, offset, mask, geometry = _extreme_case()
     results = []
     for fn, inputs in ((dcnv3_core_reference, (x, offset, mask)),
                        (triton_core, _on_device(x, offset, mask))):
-        out = fn(*inputs, *args)
+        out = fn(*inputs, geometry)
         results.append((out.cpu(), *(g.cpu() for g in torch.autograd.grad(
             out.nan_to_num().sum(), (inputs[0], inputs[2])))))
     for ref, got in zip(*results):
@@ -91,12 +91,12 @@ def test_triton_extreme_and_nan_offsets_match_reference(triton_core) -> None:
 def test_triton_half_value_with_float32_offsets(triton_core) -> None:
     """As under autocast: a float16 map, float32 offsets and mask; the sum is
     kept in float32 and the value gradient accumulated in float32."""
-    x, offset, mask, args = _random_case(group=2, gc=5, size=(7, 6))
-    ref = dcnv3_core_reference(x, offset, mask, *args)
+    x, offset, mask, geometry = _random_case(group=2, gc=5, size=(7, 6))
+    ref = dcnv3_core_reference(x, offset, mask, geometry)
     (ref_grad,) = torch.autograd.grad(ref.sum(), x)
     x16 = x.detach().half().to(DEVICE).requires_grad_()
     offset32, mask32 = (t.detach().float().to(DEVICE) for t in (offset, mask))
-    out = triton_core(x16, offset32, mask32, *args)
+    out = triton_core(x16, offset32, mask32, geometry)
     assert out.dtype == torch.float16
     (grad,) = torch.autograd.grad(out.float().sum(), x16)
     assert grad.dtype == torch.float16
@@ -109,8 +109,8 @@ def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
     for that configuration only; out-of-memory is not a reason to fall back.
     The probe runs forward and backward, so a backward that cannot compile is
     caught before training starts."""
-    x, offset, mask, args = _random_case()
-    call = (x, offset, mask, *args)
+    x, offset, mask, geometry = _random_case()
+    call = (x, offset, mask, geometry)
     calls = []
 
     class BrokenBackward(torch.autograd.Function):
@@ -130,13 +130,13 @@ def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
     monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', backward_broken)
     with pytest.warns(UserWarning, match=r'Triton kernels do not work here \(RuntimeError: '
                                          r'ptxas fatal: sm_52 is not supported\); using'):
-        assert dcnv3_module._try_triton(call) is None
+        assert dcnv3_module._try_triton(*call) is None
     assert calls == [(1, 4, 4, 6)]  # the probe: a tiny map with the same configuration
-    assert dcnv3_module._try_triton(call) is None and len(calls) == 1  # not tried again
+    assert dcnv3_module._try_triton(*call) is None and len(calls) == 1  # not tried again
 
     monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', triton_core)
     x32 = x.detach().float()  # another configuration: tried on its own
-    out = dcnv3_module._try_triton((x32, offset.detach().float(), mask.detach().float(), *args))
+    out = dcnv3_module._try_triton(x32, offset.detach().float(), mask.detach().float(), geometry)
     torch.testing.assert_close(out.double(), dcnv3_core_reference(*call), rtol=0, atol=1e-5)
     assert sorted(dcnv3_module._triton_works.values()) == [False, True]
 
@@ -146,5 +146,5 @@ def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
     monkeypatch.setattr(dcnv3_module, '_triton_works', {})
     monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', out_of_memory)
     with pytest.raises(torch.OutOfMemoryError):
-        dcnv3_module._try_triton(call)
+        dcnv3_module._try_triton(*call)
     assert dcnv3_module._triton_works == {}

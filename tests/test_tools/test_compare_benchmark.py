@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, run_tool
 from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
 
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from segkit.apis.inference import labels_at, load_segmentor, predict_logits, read_image
-from tests.conftest import SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, run_tool
 
 
 @pytest.fixture(scope='module')

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import SAMPLE_CONFIG, run_tool, sample_cfg_options
+from tests.helpers import SAMPLE_CONFIG, run_tool, sample_cfg_options
 
 
 def _one_line_error(result, *needles: str) -> None:
@@ -165,7 +165,7 @@ def test_kill_and_resume_reaches_the_uninterrupted_weights(sample_root: Path,
     import subprocess
     import time
 
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     options = [*sample_cfg_options(sample_root, max_iters=12, interval=3),
                'default_hooks.checkpoint.max_keep_ckpts=-1']
@@ -198,13 +198,13 @@ def test_kill_and_resume_reaches_the_uninterrupted_weights(sample_root: Path,
 
 def test_dataloader_worker_crash_is_reported_not_a_hang(sample_root: Path, tmp_path: Path,
                                                         monkeypatch) -> None:
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     monkeypatch.setenv('PYTHONPATH', str(REPO))  # for tests.helpers in the tool's process
     config = tmp_path / 'crash.py'
     config.write_text(
         f"_base_ = '{SAMPLE_CONFIG}'\n"
-        "custom_imports = dict(imports=['segkit', 'tests.helpers.crash'],\n"
+        "custom_imports = dict(imports=['segkit.mmseg', 'tests.helpers.crash'],\n"
         "                      allow_failed_imports=False)\n"
         "train_pipeline = [dict(type='LoadImageFromFile'), dict(type='KillWorker')]\n"
         f"train_dataloader = dict(num_workers=2, persistent_workers=False, dataset=dict(\n"

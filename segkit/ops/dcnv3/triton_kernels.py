@@ -4,9 +4,9 @@ gradients, without the (N*G, C', H*W, K) sampled tensor.
 Wang et al., "InternImage: Exploring Large-Scale Vision Foundation Models with
 Deformable Convolutions", CVPR 2023, arXiv 2211.05778.
 
-The same scheme as the C++ CPU kernel (``csrc/dcnv3_cpu.cpp``): positions
-come from :func:`segkit.ops.dcnv3._sampling_points` (the original's
-rounding), each program takes a block of output pixels of one group, folds
+The same scheme as the C++ CPU kernel (``../csrc/dcnv3_cpu.cpp``): positions
+come from :func:`.geometry.sampling_points` (the original's rounding), each
+program takes a block of output pixels of one group, folds
 the mask into the four corner weights and gathers the group's channel
 vectors; backward recomputes the corners, reduces the dot products for the
 position and mask gradients and scatters into the value gradient with
@@ -26,7 +26,7 @@ import triton
 import triton.language as tl
 from torch.autograd.function import once_differentiable
 
-from .dcnv3 import _sampling_points
+from .geometry import DCNv3Geometry, sampling_points
 
 __all__ = ['dcnv3_core_triton']
 
@@ -131,8 +131,8 @@ def _backward_kernel(value, xs, ys, mask, grad_out, grad_value, grad_x, grad_y, 
         tl.store(grad_y + s, dy.to(grad_y.dtype.element_ty), mask=q_ok)
 
 
-def _launch_args(value: torch.Tensor, dims: tuple[int, ...]) -> tuple[tuple, dict]:
-    n, h, w, h_out, w_out, group, channels, k = dims
+def _launch_args(value: torch.Tensor, sizes: tuple[int, ...]) -> tuple[tuple, dict]:
+    n, h, w, h_out, w_out, group, channels, k = sizes
     pixels = n * h_out * w_out
     grid = (triton.cdiv(pixels, BLOCK_PIXELS), group)
     meta = dict(G=group, C=channels, K=k, BLOCK_P=BLOCK_PIXELS,
@@ -150,14 +150,14 @@ class _TritonCore(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, value: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-                mask: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
-        n, h, w, h_out, w_out, group, channels, k = dims
+                mask: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
+        n, _, _, h_out, w_out, group, channels, _ = sizes
         out = value.new_empty(n, h_out, w_out, group * channels)
-        grid, sizes, meta = _launch_args(value, dims)
+        grid, launch, meta = _launch_args(value, sizes)
         with _on(value.device):
-            _forward_kernel[grid](value, x, y, mask, out, *sizes, **meta)
+            _forward_kernel[grid](value, x, y, mask, out, *launch, **meta)
         ctx.save_for_backward(value, x, y, mask)
-        ctx.dims = dims
+        ctx.sizes = sizes
         return out
 
     @staticmethod
@@ -167,20 +167,16 @@ class _TritonCore(torch.autograd.Function):
         wide = torch.float64 if value.dtype == torch.float64 else torch.float32
         grad_value = torch.zeros_like(value, dtype=wide)
         grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
-        grid, sizes, meta = _launch_args(value, ctx.dims)
+        grid, launch, meta = _launch_args(value, ctx.sizes)
         with _on(value.device):
             _backward_kernel[grid](value, x, y, mask, grad_out.contiguous(), grad_value, grad_x,
-                                   grad_y, grad_mask, *sizes, **meta)
+                                   grad_y, grad_mask, *launch, **meta)
         return grad_value.to(value.dtype), grad_x, grad_y, grad_mask, None
 
 
 def dcnv3_core_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-                      kernel_h: int, kernel_w: int, stride_h: int, stride_w: int,
-                      pad_h: int, pad_w: int, dilation_h: int, dilation_w: int,
-                      group: int, group_channels: int, offset_scale: float) -> torch.Tensor:
+                      geometry: DCNv3Geometry) -> torch.Tensor:
     """DCNv3 core by the Triton kernels; see :func:`segkit.ops.dcnv3_core`."""
-    x, y, dims = _sampling_points(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w,
-                                  pad_h, pad_w, dilation_h, dilation_w, group, group_channels,
-                                  offset_scale)
-    return _TritonCore.apply(input.contiguous(), x.contiguous(), y.contiguous(),
-                             mask.contiguous(), dims)
+    s = sampling_points(input, offset, mask, geometry)
+    return _TritonCore.apply(input.contiguous(), s.x.contiguous(), s.y.contiguous(),
+                             mask.contiguous(), s.sizes)

@@ -1,0 +1,40 @@
+"""The operators need only torch: importing and running them loads nothing from
+the OpenMMLab stack, OpenCV, albumentations or matplotlib (a fresh process)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.helpers import REPO
+
+HEAVY = ('mmseg', 'mmengine', 'mmcv', 'cv2', 'albumentations', 'matplotlib')
+
+SCRIPT = f'''
+import sys
+import torch, torchvision
+import segkit, segkit.ops
+from segkit.ops import DCNv3, Dcls2d, dcnv3_cpu_kernel_available, densify
+
+layer = Dcls2d(8, 8, kernel_count=5, dilated_kernel_size=7, padding=3, groups=8, version='v0')
+assert layer(torch.randn(2, 8, 20, 20)).shape == (2, 8, 20, 20)
+assert dcnv3_cpu_kernel_available(), 'the C++ DCNv3 kernel did not build'
+dcn = DCNv3(32, group=4, impl='cpu')
+out = dcn(torch.randn(2, 14, 14, 32, requires_grad=True))
+out.sum().backward()
+net = torchvision.models.resnet18(weights=None).eval()
+dense = densify(net, output_stride=8)
+x = torch.randn(1, 3, 64, 64)
+with torch.no_grad():
+    assert dense.conv1.stride == (2, 2) and dense.layer4[0].conv2.dilation == (4, 4)
+    torch.testing.assert_close(dense(x), net(x), rtol=1e-4, atol=1e-4)
+heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))
+print('loaded:', heavy)
+assert not heavy, heavy
+'''
+
+
+def test_operators_import_and_run_with_torch_only() -> None:
+    result = subprocess.run([sys.executable, '-c', SCRIPT], cwd=REPO, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'loaded: []' in result.stdout
