@@ -17,13 +17,15 @@ DEMO_MODELS ?= fcn_dense-r18_sample-128x128 upernet_convnext-atto-dcls_sample-12
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e .
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+
+# Re-install whenever the requirements change; exact versions from constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[all]'
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(PIP) -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -46,6 +48,7 @@ demo: $(VENV)/.installed
 		--show-dir $(DEMO_DIR)/infer/show
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q tests
 
 clean:

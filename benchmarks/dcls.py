@@ -5,8 +5,8 @@
 Depthwise 17x17 DCLS with K=34 (Gaussian), channels 96/192/384 at 56/28/14
 px, batch 1 and 8, side by side in one run: forward and forward+backward
 median time, peak memory of forward+backward, and segkit's cached eval
-forward against a plain ``F.conv2d`` with the same kernel. Targets
-(issue 4): never slower, at least 1.5x faster at batch 1 training, peak
+forward against a plain ``F.conv2d`` with the same kernel. Targets:
+never slower, at least 1.5x faster at batch 1 training, peak
 memory at most the reference's, eval forward within 1.05x of ``F.conv2d``.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ At InternImage-T stage shapes (N=2; C=64/128/256/512; G=4/8/16/32;
 128/64/32/16 px; 3x3), side by side in one run: forward and forward+backward
 median time, and peak memory of forward+backward (above the inputs), of the
 reference and of each fast path ('cpu': the C++ kernel; 'triton': the GPU
-kernels; 'gather': pure PyTorch embedding_bag). Targets (issue 5): on the
+kernels; 'gather': pure PyTorch embedding_bag). Targets: on the
 CPU, forward+backward at least 1.5x faster and peak memory at most half of
 the reference; on a GPU, the Triton kernels at least 3x faster than the
 pure-PyTorch path.

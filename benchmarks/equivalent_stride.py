@@ -4,7 +4,7 @@
 
 All variants share one set of weights and run side by side in this process
 (eval mode, batch 1). Printed: median time, peak memory above the model's
-own, and ratios. Targets (issue 3): dense OS8 at least 2.5x faster than
+own, and ratios. Targets: dense OS8 at least 2.5x faster than
 shift-and-stitch, and within 10% of mmseg's dilated ResNetV1c-d8.
 """
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """The benchmark scripts run (tiny sizes; no timing is asserted)."""
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import run_tool
+
+pytestmark = pytest.mark.slow  # tools and training end to end, in subprocesses
 
 
 def test_equivalent_stride_benchmark_runs() -> None:

@@ -1,44 +1,8 @@
 """Compare trained models side by side.
 
-    python tools/compare.py WORK_DIR [WORK_DIR ...] --out DIR
-    python tools/compare.py --models CONFIG CHECKPOINT [CONFIG CHECKPOINT ...] --out DIR
-
-One row per model: clean mIoU, mean mIoU under occlusion and its ratio to
-clean, parameters, FLOPs at --size, inference throughput and peak memory,
-all measured in this run. Writes comparison.{md,csv,json} and comparison.png.
+Same as `segkit compare`; see segkit/cli/compare.py for the arguments.
 """
-import argparse
-
-from segkit.utils.cli import run_cli
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description='Compare trained segmentors.')
-    parser.add_argument('work_dirs', nargs='*', help='tools/train.py work dirs')
-    parser.add_argument('--models', nargs='+', metavar='CONFIG CHECKPOINT', default=[],
-                        help='config / checkpoint pairs instead of work dirs')
-    parser.add_argument('--out', default='work_dirs/compare')
-    parser.add_argument('--size', type=int, nargs=2, default=[512, 512], metavar=('H', 'W'),
-                        help='input size for FLOPs and throughput')
-    parser.add_argument('--severities', type=float, nargs='+', default=[0, 20, 40])
-    parser.add_argument('--fill', choices=['constant', 'noise', 'mean'], default='constant')
-    parser.add_argument('--max-images', type=int)
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--device', default='cpu')
-    args = parser.parse_args()
-    if len(args.models) % 2:
-        parser.error('--models takes CONFIG CHECKPOINT pairs')
-    import segkit.mmseg  # noqa: F401  (fixes + registration)
-    from segkit.apis.benchmark import compare_models, resolve_model_pair, write_comparison
-
-    pairs = [resolve_model_pair(d) for d in args.work_dirs]
-    pairs += list(zip(args.models[::2], args.models[1::2]))
-    if not pairs:
-        parser.error('give work dirs or --models')
-    rows = compare_models(pairs, tuple(args.size), args.severities, args.fill, args.device,
-                          args.max_images, args.repeats)
-    print(write_comparison(rows, args.out, tuple(args.size)))
-
+from segkit.cli import run_command
 
 if __name__ == '__main__':
-    run_cli(main)
+    run_command('compare')

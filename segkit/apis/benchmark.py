@@ -5,7 +5,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -52,7 +52,7 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
         with torch.no_grad():
             model.test_step(data)
 
-    def measure(fn) -> tuple[float, float | None]:
+    def measure(fn: Callable[[], None]) -> tuple[float, float | None]:
         """(peak MB, median seconds or None) of ``fn`` after a warm-up call."""
         fn()
         base = reset_peak_memory(device)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from mmengine.config import Config
 
+from segkit.utils.configs import resolve_config
 from segkit.utils.io import atomic_write_text
 
 __all__ = ['SegkitError', 'load_config', 'check_data_roots', 'check_model_wiring', 'train',
@@ -40,11 +41,14 @@ DATASET_LAYOUTS = {
 
 
 def load_config(config: str | os.PathLike, cfg_options: dict | None = None) -> Config:
-    """Loads a config file and merges ``--cfg-options`` style overrides."""
-    config = os.fspath(config)
-    if not osp.isfile(config):
-        raise SegkitError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
+    """Loads a config file, or a config shipped with segkit by name
+    (:func:`segkit.utils.configs.resolve_config`), and merges
+    ``--cfg-options`` style overrides."""
+    try:
+        path = resolve_config(config)
+    except FileNotFoundError as e:
+        raise SegkitError(str(e)) from None
+    cfg = Config.fromfile(os.fspath(path))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
@@ -222,9 +226,9 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
     """
     from mmengine.runner import Runner
 
+    cfg = load_config(config, cfg_options)
     if not osp.isfile(checkpoint):
         raise SegkitError(f'checkpoint not found: {checkpoint}')
-    cfg = load_config(config, cfg_options)
     check_data_roots(cfg, ('test',))
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])

@@ -10,6 +10,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 from segkit.utils.io import atomic_write_bytes
+from segkit.utils.optional import require
 
 __all__ = ['convert_cityscapes', 'CITYSCAPES_LAYOUT']
 
@@ -22,8 +23,9 @@ def _convert_one(json_file: str) -> str | None:
     """Writes the train-id PNG of one polygon file; returns an error or None."""
     import io
 
-    from cityscapesscripts.helpers.annotation import Annotation
-    from cityscapesscripts.preparation.json2labelImg import createLabelImage
+    Annotation = require('cityscapesscripts.helpers.annotation', 'cityscapes').Annotation
+    createLabelImage = require('cityscapesscripts.preparation.json2labelImg',
+                               'cityscapes').createLabelImage
 
     try:
         annotation = Annotation()

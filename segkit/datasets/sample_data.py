@@ -30,6 +30,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from segkit.utils.optional import require
+
 __all__ = ['SAMPLE_CLASSES', 'SAMPLE_PALETTE', 'CITYSCAPES_NAMES', 'Scene',
            'make_scene', 'render_scene', 'make_sample_data']
 
@@ -216,8 +218,9 @@ def _write_ade(root: Path, splits: dict[str, int], seed: int) -> None:
 
 def _write_cityscapes(root: Path, splits: dict[str, list[str]], per_city: int,
                       seed: int) -> None:
-    from cityscapesscripts.helpers.annotation import Annotation
-    from cityscapesscripts.preparation.json2labelImg import createLabelImage
+    Annotation = require('cityscapesscripts.helpers.annotation', 'cityscapes').Annotation
+    createLabelImage = require('cityscapesscripts.preparation.json2labelImg',
+                               'cityscapes').createLabelImage
 
     for split_index, (split, cities) in enumerate(splits.items()):
         for city_index, city in enumerate(cities):

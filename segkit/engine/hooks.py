@@ -1,11 +1,16 @@
 """Training hooks."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import torch
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
 from segkit.ops.dcls import Dcls2d
+
+if TYPE_CHECKING:
+    from mmengine.runner import Runner
 
 __all__ = ['DCLSClampHook', 'RNGStateHook']
 
@@ -21,7 +26,8 @@ class DCLSClampHook(Hook):
 
     priority = 'LOW'
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+    def after_train_iter(self, runner: Runner, batch_idx: int, data_batch: Any = None,
+                         outputs: Any = None) -> None:
         model = runner.model.module if hasattr(runner.model, 'module') else runner.model
         for module in model.modules():
             if isinstance(module, Dcls2d):
@@ -49,24 +55,24 @@ class RNGStateHook(Hook):
         self._pending: dict | None = None
         self._before_val: torch.Tensor | None = None
 
-    def before_val(self, runner) -> None:
+    def before_val(self, runner: Runner) -> None:
         self._before_val = torch.get_rng_state()
 
-    def after_val(self, runner) -> None:
+    def after_val(self, runner: Runner) -> None:
         if self._before_val is not None:
             torch.set_rng_state(self._before_val)
             self._before_val = None
 
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         state = dict(torch=torch.get_rng_state())
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state['cuda'] = torch.cuda.get_rng_state_all()
         checkpoint['rng_state'] = state
 
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+    def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         self._pending = checkpoint.get('rng_state')
 
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+    def before_train_iter(self, runner: Runner, batch_idx: int, data_batch: Any = None) -> None:
         if self._pending is None:
             return
         state, self._pending = self._pending, None

@@ -7,7 +7,7 @@ any size in strips, so memory stays bounded for huge images.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ import torch
 __all__ = ['labels_at', 'predict_logits', 'test_pipeline']
 
 
-def test_pipeline(model: torch.nn.Module):
+def test_pipeline(model: torch.nn.Module) -> Callable[[dict], dict]:
     """The config's test pipeline for in-memory images, without its label steps."""
     from mmcv.transforms import Compose
 
@@ -28,7 +28,7 @@ def test_pipeline(model: torch.nn.Module):
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, images: Sequence[np.ndarray],
                    scales: Sequence[float] = (1.0,), flip: bool = False,
-                   pipeline=None) -> list[torch.Tensor]:
+                   pipeline: Callable[[dict], dict] | None = None) -> list[torch.Tensor]:
     """Class probabilities (C, h, w) of each image at its *working* size.
 
     The working size is what the config's test pipeline resizes the image to

@@ -65,7 +65,8 @@ class SeverityResult:
     mIoU_visible: float
 
 
-def evaluate_robustness(model: torch.nn.Module, severities: Sequence[float] = (0, 10, 20, 30, 40, 50),
+def evaluate_robustness(model: torch.nn.Module,
+                        severities: Sequence[float] = (0, 10, 20, 30, 40, 50),
                         fill: str = 'constant', seed: int = 0, max_images: int | None = None,
                         progress: bool = True) -> list[SeverityResult]:
     """Scores ``model`` (from :func:`segkit.apis.inference.load_segmentor`) on its

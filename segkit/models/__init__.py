@@ -6,5 +6,6 @@ from .dcnv3_layers import DCNv3Conv2d, DCNv3UPerHead
 from .dense_backbone import DenseBackbone
 from .internimage import InternImage, convert_internimage
 
-__all__ = ['ConvNeXt', 'DCLSASPPHead', 'DCLSConv2d', 'DCLSEncoderDecoder', 'DCNv3Conv2d', 'DCNv3UPerHead',
+__all__ = ['ConvNeXt', 'DCLSASPPHead', 'DCLSConv2d', 'DCLSEncoderDecoder', 'DCNv3Conv2d',
+           'DCNv3UPerHead',
            'DenseBackbone', 'InternImage', 'convert_convnext', 'convert_internimage']

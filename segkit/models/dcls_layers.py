@@ -89,7 +89,7 @@ class DCLSEncoderDecoder(EncoderDecoder):
         super().__init__(**kwargs)
         self.repulsion_weight = repulsion_weight
 
-    def loss(self, inputs, data_samples) -> dict:
+    def loss(self, inputs: torch.Tensor, data_samples: list) -> dict:
         losses = super().loss(inputs, data_samples)
         if self.repulsion_weight > 0:
             sets = {id(m.P): m.P for m in self.modules() if isinstance(m, Dcls2d)}

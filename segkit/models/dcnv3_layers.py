@@ -82,7 +82,8 @@ class DCNv3UPerHead(UPerHead):
     Example:
         >>> head = DCNv3UPerHead(in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3],
         ...                      channels=16, num_classes=3, dcn_group=4)
-        >>> feats = [torch.randn(1, c, 32 // 2**i, 32 // 2**i) for i, c in enumerate([8, 16, 32, 64])]
+        >>> feats = [torch.randn(1, c, 32 // 2**i, 32 // 2**i)
+        ...          for i, c in enumerate([8, 16, 32, 64])]
         >>> head(feats).shape
         torch.Size([1, 3, 32, 32])
     """

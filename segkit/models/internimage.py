@@ -184,7 +184,8 @@ class InternImage(BaseModule):
     Example:
         >>> net = InternImage(dict(channels=16, depths=[1, 1, 1, 1], groups=[1, 2, 4, 8]))
         >>> [o.shape[1:] for o in net(torch.randn(1, 3, 64, 64))]
-        [torch.Size([16, 16, 16]), torch.Size([32, 8, 8]), torch.Size([64, 4, 4]), torch.Size([128, 2, 2])]
+        [torch.Size([16, 16, 16]), torch.Size([32, 8, 8]), torch.Size([64, 4, 4]),
+         torch.Size([128, 2, 2])]
     """
 
     arch_settings = {

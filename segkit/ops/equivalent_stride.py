@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -341,7 +342,7 @@ def _trace(model: nn.Module, x: torch.Tensor) -> list[_Call]:
     handles = []
     image = tuple(x.shape[-2:])
 
-    def hook(name: str):
+    def hook(name: str) -> Callable[[nn.Module, tuple, object], None]:
         def fn(module: nn.Module, inputs: tuple, output: object) -> None:
             inp = inputs[0] if inputs else None
             if not (torch.is_tensor(inp) and torch.is_tensor(output)) or inp.dim() != 4:

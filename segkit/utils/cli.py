@@ -6,13 +6,13 @@ import sys
 from typing import Callable
 
 
-def run_cli(main: Callable[[], int | None]) -> None:
+def run_cli(main: Callable[[], int | None], prog: str | None = None) -> None:
     """Calls ``main`` and exits with its status.
 
     Any exception is printed as ``<prog>: error: <message>`` on one line and
     exits with status 1; set ``SEGKIT_DEBUG=1`` to get the full traceback.
     """
-    prog = os.path.basename(sys.argv[0])
+    prog = prog or os.path.basename(sys.argv[0])
     try:
         status = main()
     except KeyboardInterrupt:
@@ -22,7 +22,8 @@ def run_cli(main: Callable[[], int | None]) -> None:
         if os.environ.get('SEGKIT_DEBUG'):
             raise
         message = ' '.join(str(e).split()) or type(e).__name__
-        kind = '' if type(e).__name__ in ('SegkitError', 'CheckpointError') else f'{type(e).__name__}: '
+        own = ('SegkitError', 'CheckpointError', 'CheckpointMismatchError')
+        kind = '' if type(e).__name__ in own else f'{type(e).__name__}: '
         print(f'{prog}: error: {kind}{message} (SEGKIT_DEBUG=1 shows the traceback)',
               file=sys.stderr)
         sys.exit(1)

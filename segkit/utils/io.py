@@ -4,6 +4,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -29,17 +34,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode('utf-8'))
 
 
-def pyplot():
+def pyplot() -> ModuleType:
     """matplotlib.pyplot on the file-only Agg backend (tools run headless)."""
-    import matplotlib
+    from segkit.utils.optional import require
 
+    matplotlib = require('matplotlib', 'plot')
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     return plt
 
 
-def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
+def atomic_save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
     """Saves a matplotlib figure as PNG atomically and closes it."""
     import io
 

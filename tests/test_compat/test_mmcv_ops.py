@@ -101,7 +101,8 @@ def test_sigmoid_focal_loss_matches_mmseg_reference() -> None:
     ref = py_sigmoid_focal_loss(logits, one_hot, gamma=2.0, alpha=0.25, reduction='none')
     torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(compat.sigmoid_focal_loss(logits, target, reduction='mean'),
-                               compat.sigmoid_focal_loss(logits, target, reduction='none').sum() / 20)
+                               compat.sigmoid_focal_loss(logits, target,
+                                                         reduction='none').sum() / 20)
     weight = torch.rand(5, dtype=torch.float64)
     weighted = compat.sigmoid_focal_loss(logits, target, weight=weight, reduction='none')
     keep = target < 5

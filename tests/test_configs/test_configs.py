@@ -19,6 +19,7 @@ def _config(path: Path) -> Config:
     return Config.fromstring(cfg.pretty_text.replace("'SyncBN'", "'BN'"), '.py')
 
 
+@pytest.mark.slow  # builds every full-size model
 @pytest.mark.parametrize('path', CONFIGS, ids=[p.name for p in CONFIGS])
 def test_config_builds(path: Path) -> None:
     cfg = _config(path)

@@ -62,6 +62,7 @@ def test_bad_samples_skipped_and_counted(broken_root: Path) -> None:
         [dataset[i] for i in range(len(dataset))]
 
 
+@pytest.mark.slow
 def test_training_stops_with_the_file_named(broken_root: Path, tmp_path: Path,
                                             sample_root: Path) -> None:
     options = [o.replace(str(sample_root / 'ade'), str(broken_root))
@@ -74,6 +75,7 @@ def test_training_stops_with_the_file_named(broken_root: Path, tmp_path: Path,
     assert 'Traceback' not in result.stderr and 'sample_training_0000' in last, last
 
 
+@pytest.mark.slow
 def test_training_can_skip_bad_samples(broken_root: Path, tmp_path: Path,
                                        sample_root: Path) -> None:
     options = [o.replace(str(sample_root / 'ade'), str(broken_root))

@@ -53,6 +53,7 @@ def test_bad_file_is_reported_and_the_rest_converted(city_root: Path) -> None:
     assert not Path(str(bad).replace('_polygons.json', '_labelTrainIds.png')).exists()
 
 
+@pytest.mark.slow
 def test_cli_errors_on_wrong_root(tmp_path: Path, city_root: Path) -> None:
     result = run_tool('tools/dataset_converters/cityscapes.py', tmp_path / 'nowhere', check=False)
     assert result.returncode == 1

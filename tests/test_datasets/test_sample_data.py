@@ -81,7 +81,7 @@ def test_things_are_told_apart_only_by_shape() -> None:
 def test_scene_has_stuff_things_and_valid_polygons(seed: int) -> None:
     scene = make_scene(seed)
     labels = [s.label for s in scene.shapes]
-    assert labels[0] in (1, 2, 3, 4) and any(l in THINGS for l in labels)
+    assert labels[0] in (1, 2, 3, 4) and any(label in THINGS for label in labels)
     for shape in scene.shapes:
         assert shape.polygon.ndim == 2 and shape.polygon.shape[1] == 2
         assert len(shape.polygon) >= 3

@@ -61,6 +61,7 @@ def test_region_miou_by_hand() -> None:
     assert stats['right'].miou() == pytest.approx((3 / 4 + 0) / 2 * 100)
 
 
+@pytest.mark.slow
 def test_robustness_tool(checkpoint: Path, sample_root: Path, tmp_path: Path) -> None:  # noqa: F811
     out = tmp_path / 'rob'
     # the tool reads the dataset from the config: point it at the small sample

@@ -142,6 +142,7 @@ def test_dcls_aspp_head_starts_as_plain_aspp(version: str) -> None:
     assert isinstance(ours.aspp_modules[1].conv, Dcls2d)
 
 
+@pytest.mark.slow
 def test_tiny_convnext_dcls_trains_positions_move_and_stay_clamped(sample_root, tmp_path) -> None:
     from mmengine.config import Config
     from mmengine.runner import Runner
@@ -180,6 +181,7 @@ def test_tiny_convnext_dcls_trains_positions_move_and_stay_clamped(sample_root, 
         assert P.abs().max() <= 9 // 2, 'DCLSClampHook keeps positions in the 9x9 kernel'
 
 
+@pytest.mark.slow
 def test_plot_dcls_positions(tmp_path) -> None:
     from mmengine.config import Config
 

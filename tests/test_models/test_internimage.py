@@ -96,6 +96,7 @@ def test_checkpoint_of_another_arch_is_refused(tmp_path) -> None:
         wrong.init_weights()
 
 
+@pytest.mark.slow
 def test_convert_tool_refuses_a_file_without_the_backbone(tmp_path) -> None:
     from tests.helpers import run_tool
 

@@ -81,6 +81,7 @@ def test_official_file_through_init_cfg(name: str, tmp_path: Path) -> None:
     _assert_reproduces(_stages(net, golden['input']), golden)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', FILES)
 def test_official_file_through_the_convert_tool(name: str, tmp_path: Path) -> None:
     golden = _golden(name)
@@ -137,7 +138,8 @@ def test_layer_scale_and_norm_mismatches_are_one_line_errors(tmp_path: Path) -> 
     # a file with layer scales into a model without: the gammas are unexpected
     net, _ = _build('internimage_postnorm', {**post['args'], 'layer_scale': None},
                     **_pretrained(path))
-    with pytest.raises(CheckpointMismatchError, match=r'unexpected \[.levels\.0\.blocks\.0\.gamma1'):
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'unexpected \[.levels\.0\.blocks\.0\.gamma1'):
         net.init_weights()
     # a post-norm file into a pre-norm model: the level norms are missing
     net, _ = _build('internimage_postnorm', {**post['args'], 'post_norm': False},

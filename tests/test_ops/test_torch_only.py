@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import REPO
+
+pytestmark = pytest.mark.slow  # a fresh Python process
 
 HEAVY = ('mmseg', 'mmengine', 'mmcv', 'cv2', 'albumentations', 'matplotlib')
 

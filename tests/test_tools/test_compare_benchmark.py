@@ -11,6 +11,8 @@ import pytest
 from tests.helpers import SAMPLE_CONFIG, run_tool
 from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow  # tools and training end to end, in subprocesses
+
 
 def test_benchmark_tool(tmp_path: Path) -> None:
     out = tmp_path / 'bench.json'

@@ -88,6 +88,7 @@ def test_read_image_kinds(tmp_path: Path) -> None:
     assert np.abs(deep - plain).max() <= 1  # 16-bit scaled back to 8 bits
 
 
+@pytest.mark.slow
 def test_infer_tool_end_to_end(checkpoint: Path, tmp_path: Path) -> None:
     images = tmp_path / 'images'
     expected = _odd_images(images)
@@ -113,6 +114,7 @@ def test_infer_tool_end_to_end(checkpoint: Path, tmp_path: Path) -> None:
     assert not any(p.name.endswith('.tmp') for p in out.rglob('*'))
 
 
+@pytest.mark.slow
 def test_infer_list_file_and_clean_exit(checkpoint: Path, sample_root: Path,
                                         tmp_path: Path) -> None:
     ade = sample_root / 'ade' / 'images' / 'validation'
@@ -127,6 +129,7 @@ def test_infer_list_file_and_clean_exit(checkpoint: Path, sample_root: Path,
         n.replace('.jpg', '.png') for n in names]
 
 
+@pytest.mark.slow
 def test_sliding_window_equals_whole_when_one_window_covers(checkpoint: Path) -> None:
     image = np.random.default_rng(1).integers(0, 255, (96, 112, 3), dtype=np.uint8)
     whole = load_segmentor(SAMPLE_CONFIG, checkpoint)
@@ -153,6 +156,7 @@ def test_labels_at_equals_full_upsampling_in_strips() -> None:
     assert labels_at(probs, (37, 53)).shape == (37, 53)
 
 
+@pytest.mark.slow
 def test_huge_image_memory_stays_bounded(checkpoint: Path, tmp_path: Path) -> None:
     """A 6000x4000 image: labels written at full size, logits kept at working size."""
     import cv2
@@ -170,6 +174,7 @@ def test_huge_image_memory_stays_bounded(checkpoint: Path, tmp_path: Path) -> No
     assert labels.shape == (4000, 6000) and 'segmented 1 images' in result.stdout
 
 
+@pytest.mark.slow
 def test_flip_and_scales_average(checkpoint: Path) -> None:
     model = load_segmentor(SAMPLE_CONFIG, checkpoint)
     image = np.random.default_rng(2).integers(0, 255, (64, 80, 3), dtype=np.uint8)
@@ -181,6 +186,7 @@ def test_flip_and_scales_average(checkpoint: Path) -> None:
     assert multi.shape == plain.shape and not torch.allclose(multi, plain)
 
 
+@pytest.mark.slow
 def test_mismatched_checkpoint_is_one_line(tmp_path: Path, checkpoint: Path) -> None:
     bad = tmp_path / 'other.pth'
     state = torch.load(checkpoint, weights_only=True)

@@ -13,6 +13,8 @@ import torch
 
 from tests.helpers import SAMPLE_CONFIG, run_tool, sample_cfg_options
 
+pytestmark = pytest.mark.slow  # tools and training end to end, in subprocesses
+
 
 def _one_line_error(result, *needles: str) -> None:
     assert result.returncode != 0

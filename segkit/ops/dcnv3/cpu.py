@@ -14,7 +14,7 @@ import ctypes
 from pathlib import Path
 
 import torch
-from torch.autograd.function import once_differentiable
+from torch.autograd.function import FunctionCtx, once_differentiable
 
 from segkit.utils.native import load_native
 
@@ -51,7 +51,7 @@ class _CPUCore(torch.autograd.Function):
     """Sampling of ``value`` at (x, y) weighted by ``mask``: see csrc/dcnv3_cpu.cpp."""
 
     @staticmethod
-    def forward(ctx, value: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+    def forward(ctx: FunctionCtx, value: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                 mask: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
         n, _, _, h_out, w_out, group, channels, _ = sizes
         out = value.new_empty(n, h_out, w_out, group * channels)
@@ -63,7 +63,7 @@ class _CPUCore(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_out: torch.Tensor) -> tuple:
+    def backward(ctx: FunctionCtx, grad_out: torch.Tensor) -> tuple:
         value, x, y, mask = ctx.saved_tensors
         grad_out = grad_out.contiguous()
         grad_value = torch.zeros_like(value)

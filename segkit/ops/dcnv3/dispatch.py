@@ -69,7 +69,7 @@ def _try_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
             _probe_triton(input, offset, mask, g)
         except torch.OutOfMemoryError:
             raise
-        except Exception as exc:  # no triton, compiler or driver failure
+        except Exception as exc:  # noqa: BLE001 - no triton, compiler or driver failure
             _triton_works[key] = False
             first = (str(exc).strip().splitlines() or [''])[0]
             warnings.warn(f'segkit: the DCNv3 Triton kernels do not work here '

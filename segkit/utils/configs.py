@@ -1,0 +1,48 @@
+"""The configs shipped with segkit, found by name (as mmseg ships its ``.mim``
+configs): ``segkit/configs`` in the package, the repository's ``configs/``
+in a checkout."""
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+__all__ = ['config_dir', 'list_configs', 'resolve_config']
+
+
+def config_dir() -> Path:
+    """Where the shipped configs are."""
+    return Path(__file__).resolve().parents[1] / 'configs'
+
+
+def list_configs() -> list[str]:
+    """Names of the shipped configs (``folder/name``, without ``.py``; no ``_base_``)."""
+    root = config_dir()
+    return sorted(p.relative_to(root).with_suffix('').as_posix() for p in root.rglob('*.py')
+                  if '_base_' not in p.parts)
+
+
+def resolve_config(config: str | os.PathLike) -> Path:
+    """``config`` itself if it is a file, else the shipped config it names.
+
+    A name is the file name with or without ``.py``, optionally with its
+    folder (``sample/fcn_dense-r18_sample-128x128``) or a ``configs/`` prefix.
+
+    Raises:
+        FileNotFoundError: neither a file nor a shipped config; the message
+            suggests close names.
+    """
+    path = Path(config)
+    if path.is_file():
+        return path
+    name = path.as_posix().removesuffix('.py').removeprefix('configs/')
+    names = list_configs()
+    matches = [n for n in names if n == name or n.rsplit('/', 1)[-1] == name]
+    if len(matches) == 1:
+        return config_dir() / f'{matches[0]}.py'
+    if len(matches) > 1:
+        raise FileNotFoundError(f'config name {config} is ambiguous: {", ".join(matches)}')
+    close = difflib.get_close_matches(name, names + [n.rsplit('/', 1)[-1] for n in names], n=3)
+    hint = f'; did you mean {" or ".join(close)}?' if close else ' (segkit configs lists them)'
+    raise FileNotFoundError(f'config file not found: {config}, and no shipped config has '
+                            f'that name{hint}')

@@ -1,0 +1,104 @@
+"""segkit as a package: the wheel that ``pip wheel .`` builds installs into a
+fresh virtualenv holding only torch and torchvision, where the README's
+plain-PyTorch examples run; with the extras added, ``segkit infer``
+finds a shipped config by name from outside the checkout. Also: a config that
+still names the old ``custom_imports=['segkit']`` works."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+
+HEAVY = ('mmseg', 'mmengine', 'mmcv', 'cv2', 'albumentations', 'matplotlib')
+
+
+def _run(*cmd: str | Path, cwd: Path, timeout: float = 900) -> str:
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, f'{cmd}:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}'
+    return result.stdout
+
+
+def readme_examples(section: str = '## Use the operators in plain PyTorch') -> list[str]:
+    """The ```python blocks of one README section."""
+    text = (REPO / 'README.md').read_text()
+    body = text[text.index(section):]
+    body = body[:body.index('\n## ', len(section))]
+    return re.findall(r'```python\n(.*?)```', body, re.S)
+
+
+def test_readme_has_operator_examples() -> None:
+    examples = readme_examples()
+    assert len(examples) >= 3
+    assert all(any(name in e for e in examples) for name in ('densify', 'Dcls2d', 'DCNv3'))
+
+
+@pytest.mark.slow
+def test_wheel_in_a_fresh_virtualenv(tmp_path: Path) -> None:
+    dist, venv, outside = tmp_path / 'dist', tmp_path / 'venv', tmp_path / 'elsewhere'
+    outside.mkdir()
+    _run(sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q',
+         '-w', dist, REPO, cwd=tmp_path)
+    (wheel,) = dist.glob('segkit-*.whl')
+    names = zipfile.ZipFile(wheel).namelist()
+    for needed in ('segkit/ops/csrc/dcnv3_cpu.cpp', 'segkit/configs/_base_/default_runtime.py',
+                   'segkit/configs/sample/fcn_r18_sample-128x128.py', 'segkit/cli/__init__.py'):
+        assert needed in names, needed
+    assert not any(n.startswith('tests/') for n in names)
+    assert 'segkit = segkit.cli:main' in zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith('entry_points.txt'))).decode()
+
+    # a fresh virtualenv (not this one) with only torch and torchvision, then the wheel
+    base = subprocess.run([sys.executable, '-c', 'import sys; print(sys.base_prefix)'],
+                          capture_output=True, text=True).stdout.strip()
+    _run(Path(base) / 'bin' / 'python3', '-m', 'venv', venv, cwd=tmp_path)
+    python, pip = venv / 'bin' / 'python', [venv / 'bin' / 'python', '-m', 'pip', 'install',
+                                            '-q', '--disable-pip-version-check', '-c',
+                                            REPO / 'constraints.txt']
+    _run(*pip, 'torch', 'torchvision', cwd=tmp_path)
+    _run(*pip, wheel, cwd=tmp_path)
+    installed = _run(python, '-m', 'pip', 'list', '--format=freeze', cwd=tmp_path).lower()
+    assert not any(f'\n{h}' in f'\n{installed}' for h in ('mmsegmentation', 'mmengine',
+                                                              'mmcv', 'opencv', 'albumentations'))
+    for index, example in enumerate(readme_examples()):
+        script = outside / f'example_{index}.py'
+        script.write_text(example + '\nimport sys\nheavy = sorted({m.split(".")[0] for m in '
+                          f'sys.modules}} & set({HEAVY!r}))\nassert not heavy, heavy\n')
+        _run(python, script, cwd=outside)
+
+    # the extras: `segkit infer` with a shipped config's name, from elsewhere
+    _run(*pip, f'segkit[all] @ {wheel.as_uri()}', cwd=tmp_path)
+    segkit = venv / 'bin' / 'segkit'
+    assert 'sample/fcn_r18_sample-128x128' in _run(segkit, 'configs', 'sample', cwd=outside)
+    _run(segkit, 'make-sample-data', '--out', 'data/sample', '--num-train', '4', '--num-val', '3',
+         cwd=outside)
+    _run(python, '-c', 'import torch\nfrom segkit.apis.inference import load_segmentor\n'
+         "model = load_segmentor('fcn_r18_sample-128x128')\n"
+         "torch.save({'state_dict': model.state_dict()}, 'random.pth')", cwd=outside)
+    out = _run(segkit, 'infer', 'fcn_r18_sample-128x128', 'random.pth',
+               'data/sample/ade/images/validation', '--out', 'segmented', cwd=outside)
+    assert 'segmented 3 images' in out
+    assert len(list((outside / 'segmented' / 'labels').glob('*.png'))) == 3
+
+
+@pytest.mark.slow
+def test_old_custom_imports_name_still_works(tmp_path: Path) -> None:
+    """Configs written before segkit.mmseg existed name 'segkit'."""
+    config = tmp_path / 'old.py'
+    config.write_text(
+        "custom_imports = dict(imports=['segkit'], allow_failed_imports=False)\n"
+        "model = dict(type='EncoderDecoder', backbone=dict(type='InternImage', arch=dict(\n"
+        "    channels=8, depths=[1, 1, 1, 1], groups=[1, 2, 4, 8])),\n"
+        "    decode_head=dict(type='FCNHead', in_channels=64, in_index=3, channels=8,\n"
+        "                     num_classes=3))\n")
+    script = ('import sys\nfrom mmengine.config import Config\nfrom mmengine.registry import '
+              'init_default_scope\nfrom mmseg.registry import MODELS\n'
+              f'cfg = Config.fromfile({str(config)!r})\ninit_default_scope("mmseg")\n'
+              'model = MODELS.build(cfg.model)\nprint(type(model.backbone).__name__)\n')
+    assert _run(sys.executable, '-c', script, cwd=tmp_path).strip().endswith('InternImage')
