@@ -8,9 +8,9 @@ BIN    := $(VENV)/bin
 DEMO_DIR    := work_dirs/demo
 # one model per operator family: a ResNet densified by equivalent stride,
 # ConvNeXt with DCLS mixers, InternImage (DCNv3). Add more on the command line:
-#   make demo DEMO_MODELS="... upernet_convnext-atto-dw_sample-128x128"
-DEMO_MODELS ?= fcn_dense-r18_sample-128x128 upernet_convnext-atto-dcls_sample-128x128 \
-               upernet_internimage-atto_sample-128x128
+#   make demo DEMO_MODELS="... upernet_convnext-c16-dw_sample-128x128"
+DEMO_MODELS ?= fcn_dense-r18_sample-128x128 upernet_convnext-c16-dcls_sample-128x128 \
+               upernet_internimage-c16_sample-128x128
 
 .PHONY: demo test install clean
 
@@ -42,8 +42,8 @@ demo: $(VENV)/.installed
 		--out $(DEMO_DIR)/compare --size 128 128
 	$(BIN)/python tools/robustness.py $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py \
 		$$(cat $(DEMO_DIR)/$(m)/last_checkpoint)) --out $(DEMO_DIR)/robustness
-	$(BIN)/python tools/infer.py configs/sample/upernet_convnext-atto-dcls_sample-128x128.py \
-		$$(cat $(DEMO_DIR)/upernet_convnext-atto-dcls_sample-128x128/last_checkpoint) \
+	$(BIN)/python tools/infer.py configs/sample/upernet_convnext-c16-dcls_sample-128x128.py \
+		$$(cat $(DEMO_DIR)/upernet_convnext-c16-dcls_sample-128x128/last_checkpoint) \
 		data/sample/ade/images/validation --out $(DEMO_DIR)/infer --batch-size 8 \
 		--show-dir $(DEMO_DIR)/infer/show
 

@@ -6,6 +6,7 @@ still names the old ``custom_imports=['segkit']`` works."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -43,8 +44,17 @@ def test_readme_has_operator_examples() -> None:
 def test_wheel_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     dist, venv, outside = tmp_path / 'dist', tmp_path / 'venv', tmp_path / 'elsewhere'
     outside.mkdir()
+    # build from a copy of what git would commit: no stale build/ output, no
+    # ignored files, as a fresh clone would
+    source = tmp_path / 'source'
+    files = _run('git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard',
+                 cwd=REPO).split('\0')
+    for name in filter(None, files):
+        if (REPO / name).exists() or (REPO / name).is_symlink():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name, follow_symlinks=False)
     _run(sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q',
-         '-w', dist, REPO, cwd=tmp_path)
+         '-w', dist, source, cwd=tmp_path)
     (wheel,) = dist.glob('segkit-*.whl')
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ('segkit/ops/csrc/dcnv3_cpu.cpp', 'segkit/configs/_base_/default_runtime.py',

@@ -1,19 +1,7 @@
-# UPerNet + ConvNeXt-B-dcls; ImageNet weights from a local file
-# (official convnext_dcls_base_1k_224_ema.pth, DCLS 'v0' positions as
-# this backbone's default; nothing is downloaded).
-_base_ = [
-    '../_base_/models/upernet_convnext.py', '../_base_/datasets/ade20k.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_convnext_160k.py'
-]
-crop_size = (512, 512)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        arch='base',
-        token_mixer='dcls',
-        drop_path_rate=0.4,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/convnext_dcls_base_1k_224_ema.pth')),
-    decode_head=dict(in_channels=[128, 256, 512, 1024], num_classes=150),
-    auxiliary_head=dict(in_channels=512, num_classes=150))
-optim_wrapper = dict(paramwise_cfg=dict(num_layers=12))
-train_dataloader = dict(batch_size=2)
+# ConvNeXt-B-dcls: the ConvNeXt-B config with 17x17 DCLS mixers (ConvNeXt-dcls;
+# Khalfaoui-Hassani et al., ICLR 2023) and the released ImageNet file
+# convnext_dcls_base_1k_224_ema.pth ('v0' positions, the backbone's default).
+_base_ = './upernet_convnext-b_8xb2-160k_ade20k-512x512.py'
+model = dict(backbone=dict(
+    token_mixer='dcls',
+    init_cfg=dict(checkpoint='checkpoints/convnext_dcls_base_1k_224_ema.pth')))

@@ -1,5 +1,5 @@
 # UPerNet + InternImage-T (tiny); ImageNet weights from a local file
-# (official internimage_t_1k_224.pth or similar; nothing is downloaded).
+# (the released internimage_t_1k_224.pth; nothing is downloaded).
 _base_ = [
     '../_base_/models/upernet_internimage.py', '../_base_/datasets/cityscapes.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_internimage_160k.py'
@@ -14,5 +14,4 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_t_1k_224.pth')),
     decode_head=dict(in_channels=[64, 128, 256, 512], num_classes=19),
     auxiliary_head=dict(in_channels=256, num_classes=19))
-optim_wrapper = dict(paramwise_cfg=dict(depths=[4, 4, 18, 4], layer_decay_rate=1.0))
 train_dataloader = dict(batch_size=2)

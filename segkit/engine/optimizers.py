@@ -9,6 +9,7 @@ import re
 
 import torch.nn as nn
 from mmengine.optim import DefaultOptimWrapperConstructor
+from mmseg.engine.optimizers import LearningRateDecayOptimizerConstructor
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 __all__ = ['ConvNeXtDCLSOptimizerConstructor', 'InternImageLayerDecayOptimizerConstructor',
@@ -30,16 +31,33 @@ def internimage_layer_id(name: str, depths: list[int]) -> int:
     return sum(depths) + 1
 
 
+def _backbone_depths(model: nn.Module, configured: list[int] | None) -> list[int]:
+    backbone = getattr(model, 'backbone', None)
+    depths = getattr(backbone, 'depths', None)
+    if depths is None:
+        if configured is None:
+            raise ValueError('the layer-decay constructor needs the backbone\'s depths: the '
+                             'backbone has no .depths, so give paramwise_cfg.depths')
+        return list(configured)
+    if configured is not None and list(configured) != list(depths):
+        raise ValueError(f'paramwise_cfg.depths {list(configured)} differ from the backbone\'s '
+                         f'{list(depths)}; remove them (the backbone\'s are used)')
+    return list(depths)
+
+
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class InternImageLayerDecayOptimizerConstructor(DefaultOptimWrapperConstructor):
     """Scales each parameter's lr by ``decay ** (num_layers - 1 - layer_id)``
     and gives norms, biases and layer scales no weight decay.
 
-    ``paramwise_cfg``: ``depths`` (the backbone's) and ``layer_decay_rate``.
+    ``paramwise_cfg``: ``layer_decay_rate``. The depths are the backbone's
+    (``model.backbone.depths``); a ``depths`` entry, needed only for a
+    backbone that does not say, must agree with them (a second hand-written
+    copy that differs would silently give wrong layer ids).
     """
 
     def add_params(self, params: list[dict], module: nn.Module, **kwargs) -> None:
-        depths = list(self.paramwise_cfg['depths'])
+        depths = _backbone_depths(module, self.paramwise_cfg.get('depths'))
         decay = float(self.paramwise_cfg.get('layer_decay_rate', 1.0))
         num_layers = sum(depths) + 2
         for name, param in module.named_parameters():
@@ -52,9 +70,6 @@ class InternImageLayerDecayOptimizerConstructor(DefaultOptimWrapperConstructor):
                 'lr': self.base_lr * decay ** (num_layers - 1 - layer_id),
                 'weight_decay': 0.0 if no_decay else self.base_wd,
             })
-
-
-from mmseg.engine.optimizers import LearningRateDecayOptimizerConstructor  # noqa: E402
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()

@@ -209,6 +209,7 @@ class InternImage(BaseModule):
                                output_stride, out_indices)
         channels, depths, groups = arch['channels'], arch['depths'], arch['groups']
         self.out_indices, self.output_stride = tuple(out_indices), output_stride
+        self.depths = list(depths)
         self.channels = [channels * 2 ** i for i in range(4)]
         self.patch_embed = StemLayer(in_channels, channels)
         rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()

@@ -8,6 +8,7 @@ from mmseg.registry import MODELS
 
 from segkit.models import ConvNeXt, DCLSConv2d
 from segkit.models.checkpoint_utils import CheckpointMismatchError
+from tests.helpers.backbones import check_output_stride, check_shapes_and_gradients
 from segkit.ops import Dcls2d
 
 TINY = dict(depths=[1, 1, 2, 1], dims=[8, 16, 32, 64])
@@ -45,13 +46,9 @@ def test_shapes_gradients_no_nan(mixer: str) -> None:
     net = ConvNeXt(TINY, token_mixer=mixer, dcls_cfg=SMALL_DCLS, dcnv3_groups=(2, 4, 8, 8),
                    drop_path_rate=0.1)
     net.init_weights()
-    outs = net(torch.randn(2, 3, 64, 48))
     # kernel == stride downsampling floors: 12 -> 6 -> 3 -> 1
-    assert [tuple(o.shape) for o in outs] == [(2, 8, 16, 12), (2, 16, 8, 6), (2, 32, 4, 3),
-                                              (2, 64, 2, 1)]
-    sum(o.square().mean() for o in outs).backward()
-    for name, p in net.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    check_shapes_and_gradients(net, torch.randn(2, 3, 64, 48),
+                               [(2, 8, 16, 12), (2, 16, 8, 6), (2, 32, 4, 3), (2, 64, 2, 1)])
 
 
 def test_dcls_positions_shared_per_stage() -> None:
@@ -73,15 +70,7 @@ def test_output_stride_is_exact(mixer: str, output_stride: int) -> None:
         if '.offset.' in name or '.mask.' in name:
             p.data.normal_(0, 0.2)
     dense = ConvNeXt(TINY, output_stride=output_stride, **kwargs)
-    dense.load_state_dict(plain.state_dict())
-    plain.eval()
-    dense.eval()
-    x = torch.randn(1, 3, 70, 64)
-    with torch.no_grad():
-        refs, outs = plain(x), dense(x)
-    for i, (ref, out) in enumerate(zip(refs, outs)):
-        e = max(1, 4 * 2 ** i // output_stride)
-        torch.testing.assert_close(out[..., ::e, ::e], ref, rtol=1e-4, atol=1e-4)
+    check_output_stride(plain, dense, output_stride, torch.randn(1, 3, 70, 64))
 
 
 def test_bad_arguments() -> None:
@@ -149,7 +138,7 @@ def test_tiny_convnext_dcls_trains_positions_move_and_stay_clamped(sample_root, 
 
     from tests.helpers import REPO
 
-    cfg = Config.fromfile(str(REPO / 'configs/sample/upernet_convnext-atto-dcls_sample-128x128.py'))
+    cfg = Config.fromfile(str(REPO / 'configs/sample/upernet_convnext-c16-dcls_sample-128x128.py'))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = str(sample_root / 'ade')
         cfg[loader].num_workers = 0
@@ -188,7 +177,7 @@ def test_plot_dcls_positions(tmp_path) -> None:
     from segkit.apis.dcls_positions import collect_dcls_positions
     from tests.helpers import REPO, run_tool
 
-    config = REPO / 'configs/sample/upernet_convnext-atto-dcls_sample-128x128.py'
+    config = REPO / 'configs/sample/upernet_convnext-c16-dcls_sample-128x128.py'
     model = MODELS.build(Config.fromfile(str(config)).model)
     positions = collect_dcls_positions(model)
     assert list(positions) == [f'backbone.stages.{i}.0.dwconv' for i in range(4)]

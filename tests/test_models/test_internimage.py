@@ -6,6 +6,7 @@ import torch
 
 from segkit.models import InternImage
 from segkit.models.checkpoint_utils import CheckpointMismatchError
+from tests.helpers.backbones import check_output_stride, check_shapes_and_gradients
 
 TINY = dict(channels=16, depths=[1, 1, 2, 1], groups=[2, 2, 4, 8], layer_scale=1.0,
             post_norm=False)
@@ -50,28 +51,15 @@ def test_shapes_gradients_and_no_nan(post_norm: bool) -> None:
     net = InternImage(dict(TINY, post_norm=post_norm, layer_scale=1e-5 if post_norm else None),
                       drop_path_rate=0.1, out_indices=(0, 1, 2, 3))
     net.init_weights()
-    net.train()
-    outs = net(torch.randn(2, 3, 64, 48))
-    assert [tuple(o.shape) for o in outs] == [(2, 16, 16, 12), (2, 32, 8, 6), (2, 64, 4, 3),
-                                              (2, 128, 2, 2)]
-    sum(o.square().mean() for o in outs).backward()
-    for name, p in net.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    check_shapes_and_gradients(net, torch.randn(2, 3, 64, 48),
+                               [(2, 16, 16, 12), (2, 32, 8, 6), (2, 64, 4, 3), (2, 128, 2, 2)])
 
 
 @pytest.mark.parametrize('output_stride', [16, 8])
 def test_output_stride_is_exact(output_stride: int) -> None:
-    plain = _randomise(InternImage(TINY))
-    dense = InternImage(TINY, output_stride=output_stride)
-    dense.load_state_dict(plain.state_dict())
-    dense.eval()
-    x = torch.randn(1, 3, 70, 64)
-    with torch.no_grad():
-        refs, outs = plain(x), dense(x)
-    for i, (ref, out) in enumerate(zip(refs, outs)):
-        e = max(1, 4 * 2 ** i // output_stride)
-        assert out.shape[-1] >= ref.shape[-1] * e - e
-        torch.testing.assert_close(out[..., ::e, ::e], ref, rtol=1e-4, atol=1e-4)
+    check_output_stride(_randomise(InternImage(TINY)),
+                        InternImage(TINY, output_stride=output_stride), output_stride,
+                        torch.randn(1, 3, 70, 64))
 
 
 def test_bad_arguments() -> None:
@@ -125,7 +113,7 @@ def test_layer_decay_optimizer() -> None:
     wrapper = build_optim_wrapper(model, dict(
         type='OptimWrapper', optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.05),
         constructor='InternImageLayerDecayOptimizerConstructor',
-        paramwise_cfg=dict(depths=depths, layer_decay_rate=0.5)))
+        paramwise_cfg=dict(layer_decay_rate=0.5)))  # depths: the backbone's
     groups = {id(g['params'][0]): g for g in wrapper.optimizer.param_groups}
     named = dict(model.named_parameters())
     stem = groups[id(named['backbone.patch_embed.conv1.weight'])]
@@ -133,3 +121,28 @@ def test_layer_decay_optimizer() -> None:
     gamma = groups[id(named['backbone.levels.0.blocks.0.gamma1'])]
     assert stem['lr'] == pytest.approx(0.5 ** 6) and head['lr'] == pytest.approx(1.0)
     assert stem['weight_decay'] == 0.05 and gamma['weight_decay'] == 0.0
+
+
+def test_layer_decay_depths_come_from_the_backbone() -> None:
+    """A hand-written copy that disagrees with the backbone is an error, not
+    silently wrong layer ids."""
+    from mmengine.optim import build_optim_wrapper
+    from mmseg.registry import MODELS
+
+    model = MODELS.build(dict(
+        type='EncoderDecoder', backbone=dict(type='InternImage', arch=TINY),
+        decode_head=dict(type='FCNHead', in_channels=128, in_index=3, channels=8,
+                         num_classes=3)))
+    assert model.backbone.depths == [1, 1, 2, 1]
+
+    def build(depths):
+        return build_optim_wrapper(model, dict(
+            type='OptimWrapper', optimizer=dict(type='AdamW', lr=1.0),
+            constructor='InternImageLayerDecayOptimizerConstructor',
+            paramwise_cfg=dict(depths=depths, layer_decay_rate=0.5)))
+
+    same = build([1, 1, 2, 1])
+    with pytest.raises(ValueError, match=r"paramwise_cfg.depths \[4, 4, 18, 4\] differ from the "
+                                         r"backbone's \[1, 1, 2, 1\]"):
+        build([4, 4, 18, 4])
+    assert len(same.optimizer.param_groups) == len(list(model.parameters()))

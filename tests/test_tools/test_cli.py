@@ -53,7 +53,7 @@ def test_shipped_configs_by_name_from_anywhere() -> None:
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines() == [
         'segkit test: error: config file not found: upernet_internimag, and no shipped config '
-        'has that name; did you mean upernet_internimage-atto_sample-128x128? '
+        'has that name; did you mean upernet_internimage-c16_sample-128x128? '
         '(SEGKIT_DEBUG=1 shows the traceback)']
 
 

@@ -1,12 +1,13 @@
 # AdamW lr 6e-5, layer-wise lr decay over the backbone's blocks, 1500-iter
 # linear warm-up then poly decay: 160k iterations (InternImage's ADE20K and
 # Cityscapes recipe). The original UPerNet T/S/B configs set the decay rate
-# to 1.0 (no decay); it stays a knob (paramwise_cfg.layer_decay_rate).
+# to 1.0 (no decay); it stays a knob (paramwise_cfg.layer_decay_rate). The
+# constructor reads the depths from the backbone.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.05),
     constructor='InternImageLayerDecayOptimizerConstructor',
-    paramwise_cfg=dict(depths=[4, 4, 18, 4], layer_decay_rate=1.0))
+    paramwise_cfg=dict(layer_decay_rate=1.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
     dict(type='PolyLR', power=1.0, eta_min=0.0, begin=1500, end=160000, by_epoch=False),

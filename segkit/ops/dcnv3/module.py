@@ -84,6 +84,13 @@ class DCNv3(nn.Module):
                       groups=channels),
             nn.Sequential(_ToChannelsLast(), nn.LayerNorm(channels, eps=1e-6)),
             _act(act_layer))
+        # NOTE: the depthwise conv always runs on a channels-last map (below), so
+        # its weight gradient comes out channels-last, strides (k*k, 1, k, 1);
+        # the (C, 1, k, k) weight has the same memory layout but strides
+        # (k*k, k*k, k, 1), and DDP then warns and copies that gradient into
+        # its bucket every step. Same memory, the gradient's strides:
+        w = self.dw_conv[0].weight
+        w.data = w.data.as_strided(w.shape, (w.shape[2] * w.shape[3], 1, w.shape[3], 1))
         self.offset = nn.Linear(channels, group * k * 2)
         self.mask = nn.Linear(channels, group * k)
         self.input_proj = nn.Linear(channels, channels)
@@ -131,7 +138,8 @@ class DCNv3(nn.Module):
         n = input.shape[0]
         x = self.input_proj(input)
         x_proj = x
-        x1 = self.dw_conv(input.permute(0, 3, 1, 2))
+        # a permuted NHWC map is channels-last already: no copy then
+        x1 = self.dw_conv(input.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last))
         h, w = x1.shape[1:3]
         offset = self.offset(x1)
         mask = F.softmax(self.mask(x1).view(n, h, w, self.group, -1), -1).view(n, h, w, -1)

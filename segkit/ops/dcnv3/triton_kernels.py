@@ -65,15 +65,20 @@ def _corner(x0, y0, fx, fy, DX: tl.constexpr, DY: tl.constexpr, H, W, valid):
 
 
 @triton.jit
+def _block(pixels, H, W, HW_out, C: tl.constexpr, BLOCK_P: tl.constexpr,
+           BLOCK_C: tl.constexpr):
+    """This program's group, output pixels and channel lanes (with their
+    bounds), and the offset of each pixel's image in the value map."""
+    q = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
+    c = tl.arange(0, BLOCK_C)
+    return tl.program_id(1), q, q < pixels, c, c < C, (q // HW_out).to(tl.int64) * H * W
+
+
+@triton.jit
 def _forward_kernel(value, xs, ys, mask, out, pixels, H, W, HW_out,
                     G: tl.constexpr, C: tl.constexpr, K: tl.constexpr,
                     BLOCK_P: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr):
-    g = tl.program_id(1)
-    q = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
-    q_ok = q < pixels
-    c = tl.arange(0, BLOCK_C)
-    c_ok = c < C
-    image = (q // HW_out).to(tl.int64) * H * W
+    g, q, q_ok, c, c_ok, image = _block(pixels, H, W, HW_out, C, BLOCK_P, BLOCK_C)
     acc = tl.zeros((BLOCK_P, BLOCK_C), dtype=ACC)
     for k in range(K):
         s = (q.to(tl.int64) * G + g) * K + k
@@ -95,12 +100,7 @@ def _forward_kernel(value, xs, ys, mask, out, pixels, H, W, HW_out,
 def _backward_kernel(value, xs, ys, mask, grad_out, grad_value, grad_x, grad_y, grad_mask,
                      pixels, H, W, HW_out, G: tl.constexpr, C: tl.constexpr, K: tl.constexpr,
                      BLOCK_P: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr):
-    g = tl.program_id(1)
-    q = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
-    q_ok = q < pixels
-    c = tl.arange(0, BLOCK_C)
-    c_ok = c < C
-    image = (q // HW_out).to(tl.int64) * H * W
+    g, q, q_ok, c, c_ok, image = _block(pixels, H, W, HW_out, C, BLOCK_P, BLOCK_C)
     rows = (q.to(tl.int64) * G + g) * C
     go = tl.load(grad_out + rows[:, None] + c[None, :], mask=q_ok[:, None] & c_ok[None, :],
                  other=0).to(ACC)

@@ -1,5 +1,6 @@
 # A slim ConvNeXt with UPerNet, trained from scratch on the sample data in a few
 # CPU minutes; token_mixer='dw' (7x7 depthwise). The DCLS variant inherits this.
+# c16: 16 base channels, depths 1-1-2-1 (not one of the published sizes).
 _base_ = [
     '../_base_/models/upernet_convnext.py', '../_base_/datasets/sample.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_sample.py'
