@@ -115,17 +115,24 @@ class ModulatedDeformConv2d(DeformConv2d):
         super().__init__(*args, bias=bias, **kwargs)
 
 
+def _offset_conv(layer: DeformConv2d, per_point: int) -> nn.Conv2d:
+    """A zero-initialised conv predicting ``per_point`` values for every kernel
+    point of every deformable group, on ``layer``'s grid (mmcv's
+    ``conv_offset``)."""
+    kh, kw = layer.kernel_size
+    conv = nn.Conv2d(layer.in_channels, layer.deform_groups * per_point * kh * kw,
+                     layer.kernel_size, layer.stride, layer.padding, layer.dilation, bias=True)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
+
+
 class DeformConv2dPack(DeformConv2d):
     """DCN that predicts its offsets with a zero-initialised conv (mmcv 'DCN')."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kh, kw = self.kernel_size
-        self.conv_offset = nn.Conv2d(
-            self.in_channels, self.deform_groups * 2 * kh * kw, self.kernel_size,
-            self.stride, self.padding, self.dilation, bias=True)
-        nn.init.zeros_(self.conv_offset.weight)
-        nn.init.zeros_(self.conv_offset.bias)
+        self.conv_offset = _offset_conv(self, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         return super().forward(x, self.conv_offset(x))
@@ -136,12 +143,7 @@ class ModulatedDeformConv2dPack(ModulatedDeformConv2d):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kh, kw = self.kernel_size
-        self.conv_offset = nn.Conv2d(
-            self.in_channels, self.deform_groups * 3 * kh * kw, self.kernel_size,
-            self.stride, self.padding, self.dilation, bias=True)
-        nn.init.zeros_(self.conv_offset.weight)
-        nn.init.zeros_(self.conv_offset.bias)
+        self.conv_offset = _offset_conv(self, 3)  # two offsets and a mask per point
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         o1, o2, mask = self.conv_offset(x).chunk(3, dim=1)

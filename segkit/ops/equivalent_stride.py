@@ -82,7 +82,29 @@ def _ceil_extra(size: int, kernel: int, e: int, pad: int, orig_stride: int,
     return max(need, 0)
 
 
-class EAvgPool2d(nn.Module):
+class _EPool(nn.Module):
+    """What both ePools share: the window on the dense map and the padding
+    that ``ceil_mode``'s last window needs there."""
+
+    def __init__(self, kernel_size: int | tuple[int, int], e: int | tuple[int, int],
+                 stride: int | tuple[int, int], padding: int | tuple[int, int],
+                 dilation: int | tuple[int, int], ceil_mode: bool,
+                 orig_stride: int | tuple[int, int] | None) -> None:
+        super().__init__()
+        self.kernel_size, self.e = pair(kernel_size), pair(e)
+        self.stride, self.padding = pair(stride), pair(padding)
+        self.dilation = pair(dilation)
+        self.orig_stride = pair(orig_stride if orig_stride is not None else stride)
+        self.ceil_mode = ceil_mode
+
+    def _extra(self, size: int, axis: int) -> int:
+        if not self.ceil_mode:
+            return 0
+        return _ceil_extra(size, self.kernel_size[axis], self.e[axis], self.padding[axis],
+                           self.orig_stride[axis], self.stride[axis], self.dilation[axis])
+
+
+class EAvgPool2d(_EPool):
     """Average pooling with taps ``e`` pixels apart (ePool).
 
     Computes what ``nn.AvgPool2d(kernel_size, stride, padding, ceil_mode,
@@ -105,11 +127,8 @@ class EAvgPool2d(nn.Module):
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  orig_stride: int | tuple[int, int] | None = None) -> None:
-        super().__init__()
-        self.kernel_size, self.e = pair(kernel_size), pair(e)
-        self.stride, self.padding = pair(stride), pair(padding)
-        self.orig_stride = pair(orig_stride if orig_stride is not None else stride)
-        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        super().__init__(kernel_size, e, stride, padding, 1, ceil_mode, orig_stride)
+        self.count_include_pad = count_include_pad
 
     @classmethod
     def from_pool(cls, pool: nn.AvgPool2d, e: int, stride: int) -> 'EAvgPool2d':
@@ -117,12 +136,6 @@ class EAvgPool2d(nn.Module):
             raise DensifyError('AvgPool2d with divisor_override is not supported')
         return cls(pool.kernel_size, e, stride, pool.padding, pool.ceil_mode,
                    pool.count_include_pad, orig_stride=pool.stride)
-
-    def _extra(self, size: int, axis: int) -> int:
-        if not self.ceil_mode:
-            return 0
-        return _ceil_extra(size, self.kernel_size[axis], self.e[axis], self.padding[axis],
-                           self.orig_stride[axis], self.stride[axis])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         (kh, kw), (eh, ew), (ph, pw) = self.kernel_size, self.e, self.padding
@@ -150,7 +163,7 @@ class EAvgPool2d(nn.Module):
                 f'count_include_pad={self.count_include_pad}')
 
 
-class EMaxPool2d(nn.Module):
+class EMaxPool2d(_EPool):
     """Max pooling with taps ``e`` pixels apart (-inf padding, ceil_mode kept).
 
     ``nn.MaxPool2d`` has a dilation but only accepts padding up to half its
@@ -162,12 +175,7 @@ class EMaxPool2d(nn.Module):
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
                  dilation: int | tuple[int, int] = 1, ceil_mode: bool = False,
                  orig_stride: int | tuple[int, int] | None = None) -> None:
-        super().__init__()
-        self.kernel_size, self.e = pair(kernel_size), pair(e)
-        self.stride, self.padding = pair(stride), pair(padding)
-        self.dilation = pair(dilation)
-        self.orig_stride = pair(orig_stride if orig_stride is not None else stride)
-        self.ceil_mode = ceil_mode
+        super().__init__(kernel_size, e, stride, padding, dilation, ceil_mode, orig_stride)
 
     @classmethod
     def from_pool(cls, pool: nn.MaxPool2d, e: int, stride: int) -> 'EMaxPool2d':
@@ -175,12 +183,6 @@ class EMaxPool2d(nn.Module):
             raise DensifyError('MaxPool2d with return_indices is not supported')
         return cls(pool.kernel_size, e, stride, pool.padding, pool.dilation,
                    pool.ceil_mode, orig_stride=pool.stride)
-
-    def _extra(self, size: int, axis: int) -> int:
-        if not self.ceil_mode:
-            return 0
-        return _ceil_extra(size, self.kernel_size[axis], self.e[axis], self.padding[axis],
-                           self.orig_stride[axis], self.stride[axis], self.dilation[axis])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         (eh, ew), (ph, pw) = self.e, self.padding

@@ -62,12 +62,17 @@ def test_bad_samples_skipped_and_counted(broken_root: Path) -> None:
         [dataset[i] for i in range(len(dataset))]
 
 
+def _broken_options(sample_root: Path, broken_root: Path, iters: int) -> list[str]:
+    """The sample config on the broken dataset, all of it in one ordered batch."""
+    options = [o.replace(str(sample_root / 'ade'), str(broken_root))
+               for o in sample_cfg_options(sample_root, max_iters=iters, interval=iters)]
+    return options + ['train_dataloader.batch_size=16', 'train_dataloader.sampler.shuffle=False']
+
+
 @pytest.mark.slow
 def test_training_stops_with_the_file_named(broken_root: Path, tmp_path: Path,
                                             sample_root: Path) -> None:
-    options = [o.replace(str(sample_root / 'ade'), str(broken_root))
-               for o in sample_cfg_options(sample_root, max_iters=6, interval=6)]
-    options += ['train_dataloader.batch_size=16', 'train_dataloader.sampler.shuffle=False']
+    options = _broken_options(sample_root, broken_root, 6)
     result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
                       *options, check=False)
     assert result.returncode == 1
@@ -78,11 +83,9 @@ def test_training_stops_with_the_file_named(broken_root: Path, tmp_path: Path,
 @pytest.mark.slow
 def test_training_can_skip_bad_samples(broken_root: Path, tmp_path: Path,
                                        sample_root: Path) -> None:
-    options = [o.replace(str(sample_root / 'ade'), str(broken_root))
-               for o in sample_cfg_options(sample_root, max_iters=4, interval=4)]
-    options += ['train_dataloader.batch_size=16', 'train_dataloader.sampler.shuffle=False']
     result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
-                      '--skip-bad-samples', '0.5', '--cfg-options', *options)
+                      '--skip-bad-samples', '0.5', '--cfg-options',
+                      *_broken_options(sample_root, broken_root, 4))
     log = result.stdout + result.stderr
     assert 'skipping bad sample' in log and '(3 skipped so far)' in log
     assert (tmp_path / 'iter_4.pth').is_file()
