@@ -1,16 +1,20 @@
 # segkit: two commands do all the set-up on a fresh machine.
-#   make demo   installs, generates the sample data, trains three small models on the CPU,
-#               evaluates, compares them (clean and occluded) and segments a folder
+#   make demo   installs, generates the sample data, trains four small models on the CPU
+#               (one per way of shaping a kernel), evaluates, compares them (clean,
+#               occluded, receptive fields) and segments a folder
 #   make test   installs with the test extras and runs the test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DIR    := work_dirs/demo
-# one model per operator family: a ResNet densified by equivalent stride,
-# ConvNeXt with DCLS mixers, InternImage (DCNv3). Add more on the command line:
+# one model per way of shaping what a convolution sees: the square kernel of a
+# ResNet densified by equivalent stride, a designed (quasi-hexagonal) shape,
+# learned static positions (ConvNeXt with DCLS mixers) and learned per-pixel
+# positions (InternImage, DCNv3). Add more on the command line:
 #   make demo DEMO_MODELS="... upernet_convnext-c16-dw_sample-128x128"
-DEMO_MODELS ?= fcn_dense-r18_sample-128x128 upernet_convnext-c16-dcls_sample-128x128 \
-               upernet_internimage-c16_sample-128x128
+DEMO_MODELS ?= fcn_dense-r18_sample-128x128 fcn_dense-r18-qh_sample-128x128 \
+               upernet_convnext-c16-dcls_sample-128x128 upernet_internimage-c16_sample-128x128
+CKPT = $$(cat $(DEMO_DIR)/$(1)/last_checkpoint)
 
 .PHONY: demo test install clean
 
@@ -31,19 +35,21 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
 install: $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/python tools/make_sample_data.py
+	$(BIN)/segkit make-sample-data
 	for m in $(DEMO_MODELS); do \
-		$(BIN)/python tools/train.py configs/sample/$$m.py --work-dir $(DEMO_DIR)/$$m || exit 1; \
+		$(BIN)/segkit train configs/sample/$$m.py --work-dir $(DEMO_DIR)/$$m || exit 1; \
 	done
-	$(BIN)/python tools/test.py configs/sample/fcn_dense-r18_sample-128x128.py \
-		$$(cat $(DEMO_DIR)/fcn_dense-r18_sample-128x128/last_checkpoint) \
+	$(BIN)/segkit test configs/sample/fcn_dense-r18_sample-128x128.py \
+		$(call CKPT,fcn_dense-r18_sample-128x128) \
 		--work-dir $(DEMO_DIR)/test --metrics-json $(DEMO_DIR)/metrics.json
-	$(BIN)/python tools/compare.py $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS)) \
+	$(BIN)/segkit compare $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS)) \
 		--out $(DEMO_DIR)/compare --size 128 128
-	$(BIN)/python tools/robustness.py $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py \
-		$$(cat $(DEMO_DIR)/$(m)/last_checkpoint)) --out $(DEMO_DIR)/robustness
-	$(BIN)/python tools/infer.py configs/sample/upernet_convnext-c16-dcls_sample-128x128.py \
-		$$(cat $(DEMO_DIR)/upernet_convnext-c16-dcls_sample-128x128/last_checkpoint) \
+	$(BIN)/segkit robustness $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py $(call CKPT,$(m))) \
+		--out $(DEMO_DIR)/robustness
+	$(BIN)/segkit receptive-field $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py $(call CKPT,$(m))) \
+		--max-images 4 --out $(DEMO_DIR)/receptive_field
+	$(BIN)/segkit infer configs/sample/upernet_convnext-c16-dcls_sample-128x128.py \
+		$(call CKPT,upernet_convnext-c16-dcls_sample-128x128) \
 		data/sample/ade/images/validation --out $(DEMO_DIR)/infer --batch-size 8 \
 		--show-dir $(DEMO_DIR)/infer/show
 

@@ -33,6 +33,7 @@ COMMANDS = {
     'make-sample-data': ('make_sample_data', 'generate the sample datasets'),
     'convert-cityscapes': ('convert_cityscapes', 'make Cityscapes train-id labels'),
     'plot-dcls-positions': ('plot_dcls_positions', 'plot where learned DCLS taps went'),
+    'receptive-field': ('receptive_field', 'what each model looks at: ERF and occlusion maps'),
     'configs': ('configs', 'list the configs shipped with segkit'),
 }
 

@@ -5,7 +5,9 @@ from .dcls_layers import DCLSASPPHead, DCLSConv2d, DCLSEncoderDecoder
 from .dcnv3_layers import DCNv3Conv2d, DCNv3UPerHead
 from .dense_backbone import DenseBackbone
 from .internimage import InternImage, convert_internimage
+from .shaped_layers import ShapedBackbone, shape_convs, shaped_conv_layer
 
 __all__ = ['ConvNeXt', 'DCLSASPPHead', 'DCLSConv2d', 'DCLSEncoderDecoder', 'DCNv3Conv2d',
            'DCNv3UPerHead',
-           'DenseBackbone', 'InternImage', 'convert_convnext', 'convert_internimage']
+           'DenseBackbone', 'InternImage', 'ShapedBackbone', 'convert_convnext',
+           'convert_internimage', 'shape_convs', 'shaped_conv_layer']

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
@@ -22,7 +23,9 @@ from segkit.models.checkpoint_utils import (CheckpointMismatchError, backbone_st
                                            load_state_dict_checked, read_checkpoint)
 from segkit.models.dcnv3_layers import DCNv3Conv2d
 from segkit.models.layers import DropPath, LayerNorm2d
+from segkit.models.shaped_layers import shape_convs
 from segkit.ops.dcls import Dcls2d
+from segkit.ops.shaped_conv import square_to_shaped
 
 __all__ = ['ConvNeXt', 'checkpoint_dcls_version', 'convert_convnext']
 
@@ -63,9 +66,14 @@ class ConvNeXt(BaseModule):
     Args:
         arch: ``'atto'``, ``'femto'``, ``'pico'``, ``'nano'``, ``'tiny'``,
             ``'small'``, ``'base'`` or a dict with ``depths`` and ``dims``.
-        token_mixer: ``'dw'`` (7x7 depthwise conv), ``'dcls'`` (17x17
-            depthwise DCLS, positions shared by the blocks of a stage) or
-            ``'dcnv3'`` (DCNv3, ``dcnv3_groups`` per stage).
+        token_mixer: ``'dw'`` (7x7 depthwise conv), ``'hex'`` (the same with
+            a hexagonal 7x7 footprint, 37 of 49 taps; Sun et al., arXiv
+            1511.09231), ``'dcls'`` (17x17 depthwise DCLS, positions shared
+            by the blocks of a stage) or ``'dcnv3'`` (DCNv3, ``dcnv3_groups``
+            per stage).
+        hex_shape: Orientation of the ``'hex'`` mixers: ``'cycle'`` (right,
+            down, left, up through the blocks in order), ``'qh-mixed'`` (the
+            four on channel quarters) or one of them.
         dcls_cfg: DCLS settings: ``kernel_count`` (default 34 for tiny and
             smaller, 40 otherwise), ``dilated_kernel_size`` (17), ``version``
             (default ``'v0'``: bilinear, not normalised, row position first,
@@ -78,7 +86,8 @@ class ConvNeXt(BaseModule):
         out_indices: Stages to return.
         output_stride: 32, 16, 8 or 4.
         init_cfg: ``dict(type='Pretrained', checkpoint=...)`` loads official
-            ConvNeXt / ConvNeXt-dcls checkpoints (see :func:`convert_convnext`).
+            ConvNeXt / ConvNeXt-dcls checkpoints (see :func:`convert_convnext`);
+            a ``'hex'`` model takes the kept taps of a square ConvNeXt file.
             Their DCLS positions are ``'v0'``; a file holding another version
             (a segkit-trained one) says so with ``dcls_version=...`` here or
             in its ``meta``, and a model of another version refuses it.
@@ -101,7 +110,7 @@ class ConvNeXt(BaseModule):
     }
 
     def __init__(self, arch: str | dict = 'tiny', token_mixer: str = 'dw',
-                 dcls_cfg: dict | None = None,
+                 dcls_cfg: dict | None = None, hex_shape: str = 'cycle',
                  dcnv3_groups: Sequence[int] = (4, 8, 16, 32), in_channels: int = 3,
                  drop_path_rate: float = 0.0, layer_scale_init_value: float = 1e-6,
                  out_indices: Sequence[int] = (0, 1, 2, 3), output_stride: int = 32,
@@ -109,8 +118,9 @@ class ConvNeXt(BaseModule):
         super().__init__(init_cfg=init_cfg)
         arch_name, arch = resolve_arch(arch, self.arch_settings, ('depths', 'dims'),
                                        output_stride, out_indices)
-        if token_mixer not in ('dw', 'dcls', 'dcnv3'):
-            raise ValueError(f"token_mixer must be 'dw', 'dcls' or 'dcnv3', got {token_mixer!r}")
+        if token_mixer not in ('dw', 'hex', 'dcls', 'dcnv3'):
+            raise ValueError("token_mixer must be 'dw', 'hex', 'dcls' or 'dcnv3', "
+                             f'got {token_mixer!r}')
         depths, dims = list(arch['depths']), list(arch['dims'])
         self.dims, self.token_mixer = dims, token_mixer
         self.out_indices, self.output_stride = tuple(out_indices), output_stride
@@ -135,13 +145,15 @@ class ConvNeXt(BaseModule):
             self.stages.append(nn.Sequential(*(
                 Block(dims[i], mixers[j], rates[start + j], layer_scale_init_value)
                 for j in range(depths[i]))))
+        if token_mixer == 'hex':
+            shape_convs(self.stages, hex_shape, kernel_sizes=(7,))
         for i in self.out_indices:
             self.add_module(f'norm{i}', LayerNorm2d(dims[i], eps=1e-6))
         apply_output_stride(output_stride, [d[1] for d in self.downsample_layers[1:]],
                             [[block.dwconv for block in stage] for stage in self.stages])
 
     def _mixer(self, dim: int, stage: int, dcnv3_groups: Sequence[int]) -> nn.Module:
-        if self.token_mixer == 'dw':
+        if self.token_mixer in ('dw', 'hex'):  # 'hex': shaped once all blocks exist
             return nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
         if self.token_mixer == 'dcls':
             size = self.dcls_cfg['dilated_kernel_size']
@@ -156,6 +168,10 @@ class ConvNeXt(BaseModule):
             state = convert_convnext(checkpoint)
             self._check_dcls_version(state, path, self.init_cfg.get('dcls_version')
                                      or checkpoint_dcls_version(checkpoint))
+            if self.token_mixer == 'hex':
+                state, dropped = square_to_shaped(state, self)
+                print_log(f'{path}: hexagonal mixers keep 37 of 49 taps; the dropped ones held '
+                          f'{100 * dropped:.1f}% of the weights\' energy', logger='current')
             # ImageNet checkpoints have no output norms (norm0..3): those start fresh
             load_state_dict_checked(self, state, path, optional=('norm',))
             return
