@@ -36,8 +36,9 @@ def readme_examples(section: str = '## Use the operators in plain PyTorch') -> l
 
 def test_readme_has_operator_examples() -> None:
     examples = readme_examples()
-    assert len(examples) >= 3
-    assert all(any(name in e for e in examples) for name in ('densify', 'Dcls2d', 'DCNv3'))
+    assert len(examples) >= 4
+    assert all(any(name in e for e in examples)
+               for name in ('densify', 'Dcls2d', 'DCNv3', 'ShapedConv2d'))
 
 
 @pytest.mark.slow
