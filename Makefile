@@ -1,7 +1,7 @@
 # segkit: two commands do all the set-up on a fresh machine.
 #   make demo   installs, generates the sample data, trains four small models on the CPU
 #               (one per way of shaping a kernel), evaluates, compares them (clean,
-#               occluded, receptive fields) and segments a folder
+#               occluded, corrupted, receptive fields) and segments a folder
 #   make test   installs with the test extras and runs the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -45,7 +45,11 @@ demo: $(VENV)/.installed
 	$(BIN)/segkit compare $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS)) \
 		--out $(DEMO_DIR)/compare --size 128 128
 	$(BIN)/segkit robustness $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py $(call CKPT,$(m))) \
-		--out $(DEMO_DIR)/robustness
+		--max-images 50 --out $(DEMO_DIR)/robustness
+	$(BIN)/segkit robustness $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py $(call CKPT,$(m))) \
+		--corruptions gaussian_noise motion_blur fog contrast --severities 1 3 \
+		--baseline fcn_dense-r18_sample-128x128 --max-images 50 --workers 1 \
+		--out $(DEMO_DIR)/corruptions
 	$(BIN)/segkit receptive-field $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py $(call CKPT,$(m))) \
 		--max-images 4 --out $(DEMO_DIR)/receptive_field
 	$(BIN)/segkit infer configs/sample/upernet_convnext-c16-dcls_sample-128x128.py \

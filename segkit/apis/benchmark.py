@@ -149,12 +149,16 @@ def resolve_model_pair(item: str) -> tuple[str, str]:
 def compare_models(pairs: Sequence[tuple[str, str]], size: tuple[int, int] = (512, 512),
                    severities: Sequence[float] = (0, 20, 40), fill: str = 'constant',
                    device: str = 'cpu', max_images: int | None = None, repeats: int = 3,
-                   progress: bool = True) -> list[dict]:
-    """One row per model: mIoU (clean and occluded), size, FLOPs, speed, memory."""
+                   progress: bool = True, corruptions: Sequence[str] = (),
+                   corruption_severities: Sequence[int] = (1, 2, 3, 4, 5),
+                   workers: int = 0) -> list[dict]:
+    """One row per model: mIoU (clean and occluded), size, FLOPs, speed, memory;
+    with ``corruptions`` also mRR and, against the first model, mCE."""
     from segkit.apis.inference import load_segmentor
-    from segkit.evaluation import evaluate_robustness, summarise
+    from segkit.evaluation import evaluate_corruptions, evaluate_robustness, summarise
+    from segkit.evaluation.corruption_benchmark import summarise_corruptions
 
-    rows = []
+    rows, corrupted = [], {}
     for config, checkpoint in pairs:
         model = load_segmentor(config, checkpoint, device)
         per_severity = evaluate_robustness(model, severities, fill, max_images=max_images,
@@ -174,6 +178,14 @@ def compare_models(pairs: Sequence[tuple[str, str]], size: tuple[int, int] = (51
             occlusion_ratio=summary['ratio_to_clean'],
             images_per_s=speed['infer_images_per_s'],
             peak_mb=speed['infer_peak_mb']))
+        if corruptions:
+            corrupted[rows[-1]['model']] = evaluate_corruptions(
+                model, corruptions, corruption_severities, max_images=max_images,
+                workers=workers, progress=progress)
+    if corrupted:
+        summaries = summarise_corruptions(corrupted, baseline=rows[0]['model'])
+        for row in rows:
+            row.update(mRR=summaries[row['model']]['mRR'], mCE=summaries[row['model']]['mCE'])
     return rows
 
 
@@ -181,14 +193,20 @@ def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[i
     """Writes comparison.{md,csv,json} and comparison.png; returns the Markdown."""
     plt = pyplot()
     out = Path(out_dir)
+    corruption = 'mRR' in rows[0]
     md = [f'| model | backbone | params (M) | GFLOPs @{size[0]}x{size[1]} | clean mIoU | '
-          'occluded mIoU (mean) | ratio | images/s | peak memory (MB) |',
-          '|---|---|---:|---:|---:|---:|---:|---:|---:|']
+          'occluded mIoU (mean) | ratio |' + (' mRR (%) | mCE (%) |' if corruption else '')
+          + ' images/s | peak memory (MB) |',
+          '|---|---|---:|---:|---:|---:|---:|' + ('---:|---:|' if corruption else '')
+          + '---:|---:|']
     for r in rows:
         md.append(f"| {r['model']} | {r['backbone']} | {r['params_m']:.2f} | "
                   f"{r['gflops']:.2f} | {r['clean_mIoU']:.2f} | {r['occluded_mIoU']:.2f} | "
-                  f"{r['occlusion_ratio']:.3f} | {r['images_per_s']:.1f} | "
-                  f"{r['peak_mb']:.0f} |")
+                  f"{r['occlusion_ratio']:.3f} | "
+                  + (f"{r['mRR']:.1f} | {r['mCE']:.1f} | " if corruption else '')
+                  + f"{r['images_per_s']:.1f} | {r['peak_mb']:.0f} |")
+    if corruption:
+        md += ['', f"mRR and mCE over the corruptions given; mCE against {rows[0]['model']}."]
     text = '\n'.join(md) + '\n'
     atomic_write_text(out / 'comparison.md', text)
     atomic_write_csv(out / 'comparison.csv', rows)

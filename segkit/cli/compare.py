@@ -23,6 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--fill', choices=['constant', 'noise', 'mean'], default='constant')
     parser.add_argument('--max-images', type=int)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--corruptions', nargs='+', default=[], metavar='NAME',
+                        help="add mRR and mCE (against the first model) over these common "
+                             "corruptions: 'all', 'benchmark' or names")
+    parser.add_argument('--corruption-severities', type=int, nargs='+', default=[1, 2, 3, 4, 5])
+    parser.add_argument('--workers', type=int, default=0,
+                        help='processes making the corrupted images')
     parser.add_argument('--device', default='cpu')
 
 
@@ -30,11 +36,15 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if len(args.models) % 2:
         parser.error('--models takes CONFIG CHECKPOINT pairs')
     from segkit.apis.benchmark import compare_models, resolve_model_pair, write_comparison
+    from segkit.evaluation.corruptions import corruption_names
 
     pairs = [resolve_model_pair(d) for d in args.work_dirs]
     pairs += list(zip(args.models[::2], args.models[1::2], strict=True))
     if not pairs:
         parser.error('give work dirs or --models')
     rows = compare_models(pairs, tuple(args.size), args.severities, args.fill, args.device,
-                          args.max_images, args.repeats)
+                          args.max_images, args.repeats,
+                          corruptions=corruption_names(args.corruptions),
+                          corruption_severities=args.corruption_severities,
+                          workers=args.workers)
     print(write_comparison(rows, args.out, tuple(args.size)))

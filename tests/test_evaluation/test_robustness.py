@@ -80,3 +80,50 @@ def test_robustness_tool(checkpoint: Path, sample_root: Path, tmp_path: Path) ->
     assert len(rows) == 3 and rows[1]['severity'] == '20.0'
     assert (out / 'robustness.png').read_bytes()[:4] == b'\x89PNG'
     assert '| config | 40 |' in (out / 'robustness.md').read_text()
+
+
+def _objects_label() -> np.ndarray:
+    """Stuff (0, 1), three objects of class 5 and one of class 6, one tiny one."""
+    import cv2
+
+    label = np.zeros((160, 220), np.uint8)
+    label[80:] = 1
+    cv2.circle(label, (50, 60), 30, 5, -1)
+    cv2.rectangle(label, (120, 20), (200, 70), 5, -1)
+    cv2.fillPoly(label, [np.array([[100, 150], [200, 150], [150, 90]])], 6)
+    label[5:8, 5:8] = 5  # 9 pixels: too small to cover to 2 %
+    label[150:155, 10:40] = 255
+    return label
+
+
+@pytest.mark.parametrize('fraction', [0.1, 0.3, 0.5])
+@pytest.mark.parametrize('fill', ['constant', 'noise'])
+def test_object_occlusion_covers_each_object(fraction: float, fill: str) -> None:
+    from scipy import ndimage
+
+    from segkit.evaluation import occlude_objects
+
+    label = _objects_label()
+    image = np.random.default_rng(0).integers(0, 256, (*label.shape, 3), dtype=np.uint8)
+    out, mask = occlude_objects(image, label, fraction, seed=4, fill=fill, classes=[5, 6])
+    objects = np.isin(label, [5, 6])
+    assert not (mask & ~objects).any()  # nothing outside objects
+    assert np.array_equal(out[~mask], image[~mask])
+    if fill == 'constant':
+        assert (out[mask] == 128).all()
+    checked = 0
+    for cls in (5, 6):
+        components, count = ndimage.label(label == cls, structure=np.ones((3, 3), int))
+        for k in range(1, count + 1):
+            obj = components == k
+            share = (mask & obj).sum() / obj.sum()
+            if obj.sum() < 100:
+                assert share == 0
+            else:
+                assert abs(share - fraction) <= 0.02, (cls, k, share)
+                checked += 1
+    assert checked == 3
+    again, mask2 = occlude_objects(image, label, fraction, seed=4, fill=fill, classes=[5, 6])
+    assert np.array_equal(again, out) and np.array_equal(mask2, mask)
+    every = occlude_objects(image, label, fraction, seed=4, classes=None)[1]
+    assert (every & (label == 1)).any()  # without a thing list every class is objects

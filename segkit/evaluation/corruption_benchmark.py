@@ -1,0 +1,188 @@
+"""mIoU under common corruptions per model, and the reports (tables, heatmap, bars).
+
+Each test image is corrupted at the size the pipeline loads it, before any
+resizing (labels untouched), with a seed per (image, corruption, severity),
+so every model sees the same corrupted images, and
+``segkit make-corrupted-dataset`` writes exactly these to disk.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
+
+from .corruption_metrics import Table, corruption_errors, relative_robustness
+from .corruptions import corrupt
+from .occlusion import seed_for
+from .robustness import Variant, evaluate_variants
+
+__all__ = ['CorruptionResult', 'Corrupter', 'evaluate_corruptions', 'image_seed',
+           'summarise_corruptions', 'write_corruption_report']
+
+
+def image_seed(seed: int, relative_path: str, name: str, severity: int) -> int:
+    """The seed of one corrupted image: from its path relative to the data
+    root, so the on-the-fly and the on-disk versions agree."""
+    return seed_for(seed, relative_path, name, severity)
+
+
+class Corrupter:
+    """The clean image and its corrupted variants (picklable, for workers).
+    Images are BGR as mmcv loads them; corruptions are defined on RGB."""
+
+    def __init__(self, names: Sequence[str], severities: Sequence[int], seed: int,
+                 data_root: str) -> None:
+        self.names, self.severities, self.seed = list(names), list(severities), seed
+        self.data_root = data_root
+
+    def variants(self, image: np.ndarray, img_path: str) -> list[tuple[str, int, np.ndarray]]:
+        """``(name, severity, corrupted BGR image)`` for every pair."""
+        relative = os.path.relpath(img_path, self.data_root) if self.data_root else img_path
+        rgb = np.ascontiguousarray(image[..., ::-1])
+        return [(name, severity, np.ascontiguousarray(
+                    corrupt(rgb, name, severity, image_seed(self.seed, relative, name,
+                                                            severity))[..., ::-1]))
+                for name in self.names for severity in self.severities]
+
+    def __call__(self, item: dict) -> list[Variant]:
+        out: list[Variant] = [('clean', item['img'], None)]
+        out += [((name, severity), image, None)
+                for name, severity, image in self.variants(item['img'], item['img_path'])]
+        return out
+
+
+@dataclass
+class CorruptionResult:
+    """One model's mIoU: clean, and per corruption and severity."""
+
+    clean: float
+    table: Table
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def mean(self, name: str) -> float:
+        return float(np.mean(list(self.table[name].values())))
+
+
+def evaluate_corruptions(model: torch.nn.Module, names: Sequence[str],
+                         severities: Sequence[int] = (1, 2, 3, 4, 5), seed: int = 0,
+                         max_images: int | None = None, workers: int = 0,
+                         progress: bool = True) -> CorruptionResult:
+    """Scores ``model`` (from :func:`segkit.apis.inference.load_segmentor`) on
+    its config's test set, clean and under each corruption and severity."""
+    for severity in severities:
+        if severity not in (1, 2, 3, 4, 5):
+            raise ValueError(f'severities must be integers from 1 to 5, got {severity!r}')
+    data_root = model.cfg.test_dataloader.dataset.get('data_root', '') or ''
+    stats, _, seconds = evaluate_variants(model, Corrupter(names, severities, seed, data_root),
+                                          max_images, workers, progress, desc='corruptions')
+    table = {name: {s: stats[(name, s)]['all'].miou() for s in severities} for name in names}
+    return CorruptionResult(stats['clean']['all'].miou(), table, seconds)
+
+
+def summarise_corruptions(results: dict[str, CorruptionResult],
+                          baseline: str | None = None) -> dict[str, dict]:
+    """Per model: clean mIoU, mean corrupted mIoU, mRR and, against
+    ``baseline`` (one of the models), mCE and relative mCE.
+
+    Raises:
+        ValueError: ``baseline`` is not one of the models.
+    """
+    if baseline is not None and baseline not in results:
+        raise ValueError(f'baseline {baseline!r} is not one of the models: '
+                         f'{", ".join(results)}')
+    out = {}
+    for name, result in results.items():
+        rr, mrr = relative_robustness(result.table, result.clean)
+        summary = dict(clean_mIoU=result.clean,
+                       corrupted_mIoU=float(np.mean([result.mean(c) for c in result.table])),
+                       mRR=mrr, RR=rr, mean_by_corruption={c: result.mean(c)
+                                                           for c in result.table})
+        if baseline is not None:
+            base = results[baseline]
+            summary.update(corruption_errors(result.table, result.clean, base.table,
+                                             base.clean))
+        out[name] = summary
+    return out
+
+
+def _fmt(value: float) -> str:
+    return 'n/a' if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f'{value:.1f}'
+
+
+def write_corruption_report(results: dict[str, CorruptionResult], out_dir: str | os.PathLike,
+                            baseline: str | None = None) -> str:
+    """corruptions.{md,csv,json}, corruptions.png (heatmap of mIoU, corruption
+    x severity, one panel per model) and corruption_summary.png (mCE / mRR
+    per model). Returns the Markdown summary."""
+    plt = pyplot()
+    out = Path(out_dir)
+    summaries = summarise_corruptions(results, baseline)
+    names = list(next(iter(results.values())).table)
+    severities = list(next(iter(results.values())).table[names[0]])
+    head = ['| model | clean mIoU | corrupted mIoU (mean) | mRR (%) |'
+            + (' mCE (%) | relative mCE (%) |' if baseline else ''),
+            '|---|---:|---:|---:|' + ('---:|---:|' if baseline else '')]
+    for model, s in summaries.items():
+        head.append(f'| {model} | {s["clean_mIoU"]:.2f} | {s["corrupted_mIoU"]:.2f} | '
+                    f'{_fmt(s["mRR"])} |' + (f' {_fmt(s["mCE"])} | {_fmt(s["relative_mCE"])} |'
+                                             if baseline else ''))
+    detail = ['| model | corruption | ' + ' | '.join(f'severity {s}' for s in severities)
+              + ' | mean | RR (%)' + (' | CE (%)' if baseline else '') + ' |',
+              '|---|---|' + '---:|' * (len(severities) + 2 + bool(baseline))]
+    rows = []
+    for model, result in results.items():
+        s = summaries[model]
+        for name in names:
+            per = result.table[name]
+            detail.append(f'| {model} | {name} | ' + ' | '.join(f'{per[v]:.2f}' for v in severities)
+                          + f' | {result.mean(name):.2f} | {_fmt(s["RR"][name])}'
+                          + (f' | {_fmt(s["CE"][name])}' if baseline else '') + ' |')
+            rows += [dict(model=model, corruption=name, severity=v, mIoU=per[v])
+                     for v in severities]
+        rows.append(dict(model=model, corruption='clean', severity=0, mIoU=result.clean))
+    text = '\n'.join(head) + '\n'
+    note = (f'mCE against {baseline}.' if baseline else 'No baseline: no mCE.')
+    atomic_write_text(out / 'corruptions.md', text + '\n' + note + '\n\n' + '\n'.join(detail)
+                      + '\n')
+    atomic_write_csv(out / 'corruptions.csv', rows, ['model', 'corruption', 'severity', 'mIoU'])
+    atomic_write_text(out / 'corruptions.json', json.dumps(dict(
+        baseline=baseline, severities=severities, corruptions=names,
+        results={m: dict(clean=r.clean, table={c: {str(v): x for v, x in per.items()}
+                                                for c, per in r.table.items()},
+                         seconds=r.seconds) for m, r in results.items()},
+        summary=summaries), indent=2))
+    fig, axes = plt.subplots(1, len(results), figsize=(2.2 + 0.45 * len(severities) * len(results)
+                                                       + 1.2 * len(results),
+                                                       1.2 + 0.28 * len(names)), squeeze=False)
+    for ax, (model, result) in zip(axes[0], results.items()):
+        grid = np.array([[result.table[c][v] for v in severities] for c in names])
+        image = ax.imshow(grid, vmin=0, vmax=max(r.clean for r in results.values()),
+                          cmap='viridis', aspect='auto')
+        ax.set_xticks(range(len(severities)), [str(v) for v in severities], fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set_xlabel('severity', fontsize=7)
+        ax.set_title(f'{model}\nclean {result.clean:.1f}', fontsize=7)
+        for (i, j), value in np.ndenumerate(grid):
+            ax.text(j, i, f'{value:.0f}', ha='center', va='center', fontsize=6, color='w')
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label='mIoU (%)')
+    atomic_save_figure(fig, out / 'corruptions.png')
+    metrics = ['mRR'] + (['mCE'] if baseline else [])
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        ax.bar(range(len(summaries)), [s[metric] for s in summaries.values()], color='tab:blue')
+        ax.set_xticks(range(len(summaries)), list(summaries), rotation=30, ha='right',
+                      fontsize=7)
+        ax.set_title(f'{metric} (%)' + (f', baseline {baseline}' if metric == 'mCE' else ''),
+                     fontsize=8)
+    fig.tight_layout()
+    atomic_save_figure(fig, out / 'corruption_summary.png')
+    return text

@@ -1,0 +1,51 @@
+"""Robustness to common corruptions as the literature reports it.
+
+Hendrycks, Dietterich, ICLR 2019 (ImageNet-C): for corruption c with error
+E = 1 - mIoU at severities s,
+
+    CE_c  = sum_s E_{s,c} / sum_s E^baseline_{s,c}          mCE = mean_c CE_c
+    rCE_c = sum_s (E_{s,c} - E_clean) / sum_s (E^baseline_{s,c} - E^baseline_clean)
+                                                            relative mCE = mean_c rCE_c
+
+and, as in Kamann & Rother (CVPR 2020) for segmentation, the relative
+robustness RR_c = mean_s mIoU_{s,c} / clean mIoU, mRR = mean_c RR_c. All
+figures are percentages: the baseline's own mCE is 100.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ['Table', 'corruption_errors', 'relative_robustness']
+
+Table = dict[str, dict[int, float]]  # corruption -> severity -> mIoU (percent)
+
+
+def relative_robustness(table: Table, clean: float) -> tuple[dict[str, float], float]:
+    """(RR_c per corruption, mRR), in percent."""
+    rr = {name: 100 * float(np.mean(list(per.values()))) / clean for name, per in table.items()}
+    return rr, float(np.mean(list(rr.values())))
+
+
+def corruption_errors(table: Table, clean: float, baseline: Table,
+                      baseline_clean: float) -> dict[str, object]:
+    """CE_c, mCE, rCE_c and relative mCE of ``table`` against ``baseline`` (percent).
+
+    Raises:
+        ValueError: the baseline lacks a corruption or severity of ``table``.
+    """
+    ce, rce = {}, {}
+    for name, per in table.items():
+        base = baseline.get(name, {})
+        if set(per) - set(base):
+            raise ValueError(f'the baseline has no {name} at severities '
+                             f'{sorted(set(per) - set(base))}')
+        error = sum(100 - v for v in per.values())
+        base_error = sum(100 - base[s] for s in per)
+        ce[name] = 100 * error / base_error if base_error else math.nan
+        degradation = sum((100 - v) - (100 - clean) for v in per.values())
+        base_degradation = sum((100 - base[s]) - (100 - baseline_clean) for s in per)
+        rce[name] = 100 * degradation / base_degradation if base_degradation else math.nan
+    return dict(CE=ce, mCE=float(np.mean(list(ce.values()))), rCE=rce,
+                relative_mCE=float(np.mean(list(rce.values()))))
