@@ -160,17 +160,19 @@ def write_corruption_report(results: dict[str, CorruptionResult], out_dir: str |
                                                 for c, per in r.table.items()},
                          seconds=r.seconds) for m, r in results.items()},
         summary=summaries), indent=2))
-    fig, axes = plt.subplots(1, len(results), figsize=(2.2 + 0.45 * len(severities) * len(results)
-                                                       + 1.2 * len(results),
-                                                       1.2 + 0.28 * len(names)), squeeze=False)
-    for ax, (model, result) in zip(axes[0], results.items()):
+    fig, axes = plt.subplots(1, len(results), squeeze=False, constrained_layout=True,
+                             figsize=(1.6 + (0.9 + 0.5 * len(severities)) * len(results),
+                                      1.4 + 0.3 * len(names)))
+    for column, (ax, (model, result)) in enumerate(zip(axes[0], results.items())):
         grid = np.array([[result.table[c][v] for v in severities] for c in names])
         image = ax.imshow(grid, vmin=0, vmax=max(r.clean for r in results.values()),
                           cmap='viridis', aspect='auto')
         ax.set_xticks(range(len(severities)), [str(v) for v in severities], fontsize=7)
-        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set_yticks(range(len(names)), names if column == 0 else [], fontsize=7)
         ax.set_xlabel('severity', fontsize=7)
-        ax.set_title(f'{model}\nclean {result.clean:.1f}', fontsize=7)
+        title = model if len(model) <= 24 else model[:len(model) // 2] + '\n' + model[
+            len(model) // 2:]
+        ax.set_title(f'{title}\nclean {result.clean:.1f}', fontsize=6)
         for (i, j), value in np.ndenumerate(grid):
             ax.text(j, i, f'{value:.0f}', ha='center', va='center', fontsize=6, color='w')
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label='mIoU (%)')
