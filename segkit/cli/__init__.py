@@ -30,6 +30,7 @@ COMMANDS = {
     'make-corrupted-dataset': ('make_corrupted_dataset', "write a test set's corrupted copy"),
     'compare': ('compare', 'trained models side by side'),
     'benchmark': ('benchmark', 'speed and memory of inference and a training step'),
+    'export': ('export', 'export to ONNX, check it, compare onnxruntime with PyTorch'),
     'convert': ('convert_checkpoint', 'convert an official checkpoint for a segkit backbone'),
     'make-sample-data': ('make_sample_data', 'generate the sample datasets'),
     'convert-cityscapes': ('convert_cityscapes', 'make Cityscapes train-id labels'),

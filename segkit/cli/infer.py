@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--show-dir', help='also write image | prediction | overlay pictures')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
+                        help='onnxruntime: CHECKPOINT is a file from segkit export')
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -37,7 +39,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         crop, stride = args.slide
         options = {'model.test_cfg.mode': 'slide', 'model.test_cfg.crop_size': (crop, crop),
                    'model.test_cfg.stride': (stride, stride)}
-    model = load_segmentor(args.config, args.checkpoint, args.device, options)
+    if args.backend == 'onnxruntime':
+        from segkit.apis.export import OnnxSegmentor
+        from segkit.apis.runner import load_config
+
+        model = OnnxSegmentor(args.checkpoint, load_config(args.config, options))
+    else:
+        model = load_segmentor(args.config, args.checkpoint, args.device, options)
     summary = segment_inputs(model, args.input, args.out, batch_size=args.batch_size,
                              scales=args.scales, flip=args.flip, show_dir=args.show_dir,
                              opacity=args.opacity)

@@ -206,7 +206,9 @@ class Dcls2d(nn.Module):
                                 self.version, self.idx_h, self.idx_w)
 
     def _kernel(self) -> torch.Tensor:
-        if self.training or torch.is_grad_enabled():
+        if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
+            # (compilers and exporters trace the construction: the cache keys
+            # on data pointers, which traced tensors do not have)
             self._cache = None
             return self.construct_kernel()
         # eval + no_grad: reuse the kernel until a parameter changes (an
@@ -220,6 +222,18 @@ class Dcls2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self._kernel(), self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
+
+    @torch.no_grad()
+    def to_conv2d(self) -> nn.Conv2d:
+        """The ``nn.Conv2d`` this layer computes now (its constructed kernel as a
+        plain weight): for export and deployment."""
+        size = self.dilated_kernel_size
+        conv = nn.Conv2d(self.in_channels, self.out_channels, size, self.stride, self.padding,
+                         self.dilation, self.groups, self.bias is not None).to(self.weight)
+        conv.weight.copy_(self.construct_kernel())
+        if self.bias is not None:
+            conv.bias.copy_(self.bias)
+        return conv
 
     def extra_repr(self) -> str:
         return (f'{self.in_channels}, {self.out_channels}, kernel_count={self.kernel_count}, '

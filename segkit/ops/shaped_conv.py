@@ -170,7 +170,9 @@ class ShapedConv2d(nn.Conv2d):
             out, cin, kh, kw)
 
     def _kernel(self) -> torch.Tensor:
-        if self.training or torch.is_grad_enabled():
+        if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
+            # (compilers and exporters trace the scatter: the cache keys on
+            # data pointers, which traced tensors do not have)
             self._cache = None
             return self.dense_weight()
         # eval without gradients: reuse the kernel until the weight changes
@@ -182,6 +184,17 @@ class ShapedConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._conv_forward(x, self._kernel(), self.bias)
+
+    @torch.no_grad()
+    def to_conv2d(self) -> nn.Conv2d:
+        """The plain ``nn.Conv2d`` with the zero-filled k x k kernel: for export."""
+        conv = nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, self.stride,
+                         self.padding, self.dilation, self.groups, self.bias is not None,
+                         self.padding_mode).to(self.weight)
+        conv.weight.copy_(self.dense_weight())
+        if self.bias is not None:
+            conv.bias.copy_(self.bias)
+        return conv
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, shape={self.shape}, taps={self.weight.shape[2]}'

@@ -166,3 +166,15 @@ def test_densify_of_a_shaped_network_is_exact(output_stride: int) -> None:
     e = 32 // output_stride
     assert dense.layer4[0].conv2.dilation == (e, e)
     assert isinstance(dense.layer4[0].conv2, ShapedConv2d)
+
+
+def test_to_conv2d_computes_the_same() -> None:
+    """(What export uses: DCLS and shaped layers as plain convolutions.)"""
+    from segkit.ops import Dcls2d
+
+    x = torch.randn(2, 8, 17, 19, dtype=torch.float64)
+    for layer in (ShapedConv2d(8, 8, 5, 'qh-mixed', 2, 2, 1, 2).double(),
+                  Dcls2d(8, 8, 6, 7, stride=1, padding=3, groups=8, version='v0').double()):
+        conv = layer.to_conv2d()
+        assert type(conv) is torch.nn.Conv2d
+        torch.testing.assert_close(conv(x), layer(x), rtol=0, atol=1e-12)

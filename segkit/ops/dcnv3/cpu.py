@@ -14,7 +14,7 @@ import ctypes
 from pathlib import Path
 
 import torch
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
 from segkit.utils.native import load_native
 
@@ -38,6 +38,7 @@ def _kernel() -> ctypes.CDLL | None:
     return lib
 
 
+@torch.compiler.assume_constant_result  # torch.compile: asked once, not traced (ctypes)
 def dcnv3_cpu_kernel_available() -> bool:
     """Whether the C++ CPU kernel is built (building it on the first call)."""
     return _kernel() is not None
@@ -47,31 +48,59 @@ def _ptr(t: torch.Tensor) -> ctypes.c_void_p:
     return ctypes.c_void_p(t.data_ptr())
 
 
-class _CPUCore(torch.autograd.Function):
-    """Sampling of ``value`` at (x, y) weighted by ``mask``: see csrc/dcnv3_cpu.cpp."""
+# NOTE: the kernel is a torch.library custom op (forward and backward), so
+# torch.compile keeps it as one opaque node (no graph break) and autograd sees
+# a function with a fake implementation for shape propagation
+@torch.library.custom_op('segkit::dcnv3_cpu_forward', mutates_args=())
+def _forward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+             sizes: list[int]) -> torch.Tensor:
+    """Samples ``value`` at (x, y) weighted by ``mask``: see csrc/dcnv3_cpu.cpp."""
+    n, _, _, h_out, w_out, group, channels, _ = sizes
+    out = value.new_empty(n, h_out, w_out, group * channels)
+    fn = getattr(_kernel(), f'dcnv3_forward_{DTYPES[value.dtype]}')
+    fn(*map(_ptr, (value, x, y, mask, out)), *sizes, torch.get_num_threads())
+    return out
 
-    @staticmethod
-    def forward(ctx: FunctionCtx, value: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-                mask: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
-        n, _, _, h_out, w_out, group, channels, _ = sizes
-        out = value.new_empty(n, h_out, w_out, group * channels)
-        fn = getattr(_kernel(), f'dcnv3_forward_{DTYPES[value.dtype]}')
-        fn(*map(_ptr, (value, x, y, mask, out)), *sizes, torch.get_num_threads())
-        ctx.save_for_backward(value, x, y, mask)
-        ctx.sizes = sizes
-        return out
 
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: FunctionCtx, grad_out: torch.Tensor) -> tuple:
-        value, x, y, mask = ctx.saved_tensors
-        grad_out = grad_out.contiguous()
-        grad_value = torch.zeros_like(value)
-        grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
-        fn = getattr(_kernel(), f'dcnv3_backward_{DTYPES[value.dtype]}')
-        fn(*map(_ptr, (value, x, y, mask, grad_out, grad_value, grad_x, grad_y, grad_mask)),
-           *ctx.sizes, torch.get_num_threads())
-        return grad_value, grad_x, grad_y, grad_mask, None
+@_forward.register_fake
+def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+      sizes: list[int]) -> torch.Tensor:
+    n, _, _, h_out, w_out, group, channels, _ = sizes
+    return value.new_empty(n, h_out, w_out, group * channels)
+
+
+@torch.library.custom_op('segkit::dcnv3_cpu_backward', mutates_args=())
+def _backward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+              grad_out: torch.Tensor, sizes: list[int]
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients of :func:`_forward`: corners recomputed, no atomics."""
+    grad_value = torch.zeros_like(value)
+    grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
+    fn = getattr(_kernel(), f'dcnv3_backward_{DTYPES[value.dtype]}')
+    fn(*map(_ptr, (value, x, y, mask, grad_out, grad_value, grad_x, grad_y, grad_mask)),
+       *sizes, torch.get_num_threads())
+    return grad_value, grad_x, grad_y, grad_mask
+
+
+@_backward.register_fake
+def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+      grad_out: torch.Tensor, sizes: list[int]
+      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    return tuple(torch.empty_like(t) for t in (value, x, y, mask))
+
+
+def _save(ctx: FunctionCtx, inputs: tuple, output: torch.Tensor) -> None:
+    value, x, y, mask, sizes = inputs
+    ctx.save_for_backward(value, x, y, mask)
+    ctx.sizes = sizes
+
+
+def _gradients(ctx: FunctionCtx, grad_out: torch.Tensor) -> tuple:
+    value, x, y, mask = ctx.saved_tensors
+    return (*_backward(value, x, y, mask, grad_out.contiguous(), ctx.sizes), None)
+
+
+_forward.register_autograd(_gradients, setup_context=_save)
 
 
 def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
@@ -88,9 +117,9 @@ def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor
             {t.dtype for t in tensors}) > 1:
         raise ValueError('the DCNv3 CPU kernel takes CPU tensors of one dtype, float32 or '
                          f'float64; got {[(t.device.type, t.dtype) for t in tensors]}')
-    if _kernel() is None:
+    if not dcnv3_cpu_kernel_available():
         raise RuntimeError("the DCNv3 CPU kernel could not be built (see the warning); "
                            "use impl='gather' or 'reference'")
     s = sampling_points(input, offset, mask, geometry)
-    return _CPUCore.apply(input.contiguous(), s.x.contiguous(), s.y.contiguous(),
-                          mask.contiguous(), s.sizes)
+    return _forward(input.contiguous(), s.x.contiguous(), s.y.contiguous(),
+                    mask.contiguous(), list(s.sizes))

@@ -1,11 +1,12 @@
 """``dcnv3_core``: the DCNv3 operator, choosing an implementation.
 
-``'auto'`` takes ``'reference'`` under ``torch.jit.trace`` (and so for ONNX
-export and FLOP counting), ``'cpu'`` for CPU tensors of one dtype when the
-C++ kernel builds, and ``'triton'`` for CUDA tensors when its kernels compile
-and run (tried once per configuration on a tiny probe; if not, segkit warns
-once and goes on); otherwise ``'gather'`` for inference and ``'reference'``
-for training. ``SEGKIT_DCNV3_IMPL`` overrides ``'auto'``.
+``'auto'`` takes ``'reference'`` under ``torch.jit.trace`` and
+``torch.export`` (and so for ONNX export and FLOP counting), ``'cpu'`` for
+CPU tensors of one dtype when the C++ kernel builds, and ``'triton'`` for
+CUDA tensors when its kernels compile and run (tried once per configuration
+on a tiny probe; if not, segkit warns once and goes on); otherwise
+``'gather'`` for inference and ``'reference'`` for training.
+``SEGKIT_DCNV3_IMPL`` overrides ``'auto'``.
 """
 from __future__ import annotations
 
@@ -83,9 +84,9 @@ def _try_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
 def _auto(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
           g: DCNv3Geometry) -> torch.Tensor:
     tensors = (input, offset, mask)
-    if torch.jit.is_tracing():
-        # tracers (torch.jit.trace, ONNX export, FLOP counters) record
-        # PyTorch ops; the compiled kernels are opaque to them
+    if torch.jit.is_tracing() or torch.compiler.is_exporting():
+        # tracers and exporters (torch.jit.trace, torch.export, ONNX, FLOP
+        # counters) record PyTorch ops; the compiled kernels are opaque to them
         return dcnv3_core_reference(input, offset, mask, g)
     if (all(t.device.type == 'cpu' and t.dtype == input.dtype for t in tensors)
             and input.dtype in DTYPES and cpu.dcnv3_cpu_kernel_available()):

@@ -1,0 +1,269 @@
+"""Whole segmentors to ONNX, checked, and run back through onnxruntime.
+
+The exported graph takes what mmseg's data preprocessor takes, a float
+(N, 3, H, W) image in the config's channel order and range (BGR 0-255 for
+segkit's configs, as OpenCV reads), normalises it, runs backbone and decode
+head (the auxiliary head, used only in training, is dropped) and returns the
+logits resized to the input size, (N, classes, H, W).
+
+Every segkit layer exports as standard ONNX operators: DCNv3 as its reference
+formulation (``GridSample``, opset >= 16; ``impl='auto'`` takes it whenever
+``torch.export`` runs), DCLS and designed kernel shapes as convolutions with
+their constructed kernels (constants), densified layers as dilated
+convolutions and poolings. Export goes through ``torch.export`` (the
+"dynamo" exporter), which also takes UPerNet's adaptive pyramid pooling at
+sizes that do not divide the map (the TorchScript exporter refuses them).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from segkit.utils.io import atomic_write_bytes
+from segkit.utils.optional import require
+
+__all__ = ['ExportError', 'OnnxSegmentor', 'SegmentorForExport', 'export_onnx',
+           'with_plain_convs']
+
+
+class ExportError(RuntimeError):
+    """A model could not be exported; the message names the layer."""
+
+
+def with_plain_convs(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``model`` whose layers with a ``to_conv2d()`` (DCLS, designed
+    kernel shapes) are the plain convolutions they compute: their kernels
+    become constants of the exported graph."""
+    import copy
+
+    model = copy.deepcopy(model)
+    for name, module in list(model.named_modules()):
+        if name and hasattr(module, 'to_conv2d'):
+            parent, _, child = name.rpartition('.')
+            setattr(model.get_submodule(parent), child, module.to_conv2d())
+    return model
+
+
+class SegmentorForExport(torch.nn.Module):
+    """image (N, 3, H, W) as the data preprocessor takes it -> logits (N, K, H, W)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = with_plain_convs(model)
+        pre = model.data_preprocessor
+        self.register_buffer('mean', pre.mean.reshape(1, -1, 1, 1).clone())
+        self.register_buffer('std', pre.std.reshape(1, -1, 1, 1).clone())
+        self.swap_channels = bool(pre.channel_conversion)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        if self.swap_channels:
+            image = image.flip(1)  # BGR <-> RGB
+        x = (image - self.mean) / self.std
+        logits = self.model.decode_head.forward(self.model.extract_feat(x))
+        return F.interpolate(logits, size=image.shape[-2:], mode='bilinear',
+                             align_corners=self.model.align_corners)
+
+
+def _layer_name(exc: BaseException, model: torch.nn.Module) -> str | None:
+    """The deepest module of ``model`` whose forward is on the traceback of
+    ``exc`` (or of the exceptions it chains)."""
+    names = {id(m): n for n, m in model.named_modules() if n}
+    found = None
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            owner = tb.tb_frame.f_locals.get('self')
+            if id(owner) in names:
+                found = names[id(owner)]
+            tb = tb.tb_next
+        exc = exc.__cause__ or exc.__context__
+    return found
+
+
+def _failure(exc: BaseException, model: torch.nn.Module) -> str:
+    """One line: the layer that failed and the innermost reason."""
+    import re
+
+    layer = _layer_name(exc, model)
+    root = exc
+    while root.__cause__ is not None:
+        root = root.__cause__
+    lines = [line for line in str(root).strip().splitlines() if line.strip()]
+    reason = re.sub(r'\x1b\[[0-9;]*m', '', lines[0] if lines else type(root).__name__)
+    where = (f'at layer {layer} ({type(model.get_submodule(layer)).__name__})' if layer
+             else 'in the model')
+    return f'ONNX export failed {where}: {type(root).__name__}: {reason[:300]}'
+
+
+def _export(wrapper: torch.nn.Module, example: torch.Tensor, path: Path, opset: int,
+            dims: Sequence[str]) -> None:
+    """torch.onnx.export (the torch.export route) with ``dims`` of the input
+    dynamic (``'batch'``, ``'height'``, ``'width'``)."""
+    bounds = {'batch': (0, 1, 64), 'height': (2, 32, 4096), 'width': (3, 32, 4096)}
+    shapes = {'image': {bounds[d][0]: torch.export.Dim(d, min=bounds[d][1], max=bounds[d][2])
+                        for d in dims}} if dims else None
+    torch.onnx.export(wrapper, (example,), str(path), input_names=['image'],
+                      output_names=['logits'], opset_version=opset, dynamo=True,
+                      dynamic_shapes=shapes, external_data=False, verbose=False)
+
+
+def _agrees_at_other_sizes(data: bytes, wrapper: torch.nn.Module, size: tuple[int, int],
+                           ort: object) -> bool:
+    """Whether a spatially dynamic graph computes what PyTorch does at other
+    sizes and batches (relative difference below 1e-4)."""
+    session = ort.InferenceSession(data, providers=['CPUExecutionProvider'])
+    h, w = size
+    for shape in ((3, h * 3 // 2, w), (1, h, w * 5 // 4 + 32), (2, max(32, h // 2), w * 2)):
+        x = torch.rand(shape[0], 3, *shape[1:]) * 255
+        try:
+            got = session.run(None, {'image': x.numpy()})[0]
+        except Exception:  # noqa: BLE001 - an index baked in for the example's size
+            return False
+        with torch.no_grad():
+            ref = wrapper(x).numpy()
+        if got.shape != ref.shape or np.abs(got - ref).max() > 1e-4 * np.abs(ref).max():
+            return False
+    return True
+
+
+def _standard_domains(onnx_model: object) -> set[str]:
+    return {node.domain for node in onnx_model.graph.node} - {'', 'ai.onnx'}
+
+
+def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
+                size: Sequence[int] = (512, 512), dynamic: bool = False, opset: int = 18,
+                real_image: np.ndarray | None = None) -> dict:
+    """Exports ``model`` (from :func:`segkit.apis.inference.load_segmentor`),
+    checks the file with onnx's checker and compares onnxruntime with PyTorch.
+
+    Args:
+        size: (H, W) of the exported input (the example with ``dynamic``).
+        dynamic: Dynamic batch, height and width (32 to 4096 pixels); models
+            whose adaptive poolings fix the spatial size (UPerNet) get a
+            dynamic batch only (``report['dynamic']`` says which).
+        opset: ONNX opset (>= 16 for DCNv3's GridSample).
+        real_image: A BGR uint8 image to compare on as well (resized to ``size``).
+
+    Returns:
+        ``path``, ``size``, ``opset``, ``dynamic``, the largest absolute and
+        relative differences on the random and the real input, the number of
+        nodes and the operator domains.
+
+    Raises:
+        ExportError: the export failed; the message names the layer.
+    """
+    onnx = require('onnx', 'deploy')
+    ort = require('onnxruntime', 'deploy')
+    if opset < 16:
+        raise ValueError(f'opset must be >= 16 (GridSample), got {opset}')
+    out = Path(out)
+    wrapper = SegmentorForExport(model.cpu().eval()).eval()
+    h, w = (int(v) for v in size)
+    torch.manual_seed(0)
+    # NOTE: a dynamic batch needs an example of 2 (torch.export specialises 0 and 1)
+    random = torch.rand(2 if dynamic else 1, 3, h, w) * 255
+    # NOTE: adaptive poolings (UPerNet's pyramid pooling) fix the spatial size
+    # under torch.export; such models get a dynamic batch only
+    attempts = [('batch', 'height', 'width'), ('batch',)] if dynamic else [()]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp) / 'model.onnx'
+        for dims in attempts:
+            try:
+                with torch.no_grad():
+                    _export(wrapper, random, tmp_path, opset, dims)
+            except Exception as e:  # noqa: BLE001 - exporters fail in many ways
+                if dims != attempts[-1]:
+                    continue
+                raise ExportError(_failure(e, wrapper.model)) from None
+            # NOTE: torch.export can accept dynamic sizes and still bake in
+            # size-dependent indices (adaptive pooling): check other sizes
+            if 'height' not in dims or _agrees_at_other_sizes(
+                    tmp_path.read_bytes(), wrapper, (h, w), ort):
+                break
+        data = tmp_path.read_bytes()
+    onnx_model = onnx.load_from_string(data)
+    onnx.checker.check_model(onnx_model, full_check=True)
+    atomic_write_bytes(out, data)
+    session = ort.InferenceSession(data, providers=['CPUExecutionProvider'])
+    inputs = {'random': random}
+    if real_image is not None:
+        import cv2
+
+        resized = cv2.resize(real_image, (w, h), interpolation=cv2.INTER_LINEAR)
+        inputs['real'] = torch.from_numpy(np.ascontiguousarray(
+            resized.transpose(2, 0, 1))).float()[None].expand(len(random), -1, -1, -1)
+    report = dict(path=str(out), size=[h, w], opset=opset, dynamic=list(dims),
+                  nodes=len(onnx_model.graph.node),
+                  custom_domains=sorted(_standard_domains(onnx_model)))
+    for name, x in inputs.items():
+        with torch.no_grad():
+            ref = wrapper(x).numpy()
+        got = session.run(None, {'image': x.numpy()})[0]
+        diff = float(np.abs(got - ref).max())
+        report[f'{name}_max_abs_diff'] = diff
+        report[f'{name}_max_rel_diff'] = diff / max(float(np.abs(ref).max()), 1e-12)
+    meta = onnx_model.metadata_props
+    del meta[:]
+    for key, value in (('segkit', json.dumps(dict(classes=list(model.dataset_meta.get(
+            'classes', [])), palette=[list(map(int, p)) for p in model.dataset_meta.get(
+                'palette', [])], size=[h, w], dynamic=list(dims)))),):
+        entry = meta.add()
+        entry.key, entry.value = key, value
+    atomic_write_bytes(out, onnx_model.SerializeToString())
+    return report
+
+
+class _Result:
+    def __init__(self, logits: torch.Tensor) -> None:
+        from mmengine.structures import PixelData
+
+        self.seg_logits = PixelData(data=logits)
+
+
+class OnnxSegmentor:
+    """An exported segmentor in onnxruntime, usable where segkit's inference
+    uses a PyTorch one (``test_step`` of a preprocessed batch, ``cfg``,
+    ``dataset_meta``). Inputs go through the same data preprocessing as the
+    PyTorch model would do, without normalisation, which is in the graph;
+    a fixed-size graph gets each image resized to its size and the logits
+    resized back."""
+
+    def __init__(self, path: str | os.PathLike, cfg: object) -> None:
+        ort = require('onnxruntime', 'deploy')
+        onnx = require('onnx', 'deploy')
+        self.session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+        meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False)
+                .metadata_props}
+        info = json.loads(meta.get('segkit', '{}'))
+        spatial = {'height', 'width'} <= set(info.get('dynamic', ()))
+        self.size = None if spatial else tuple(info['size'])
+        self.dataset_meta = dict(classes=tuple(info.get('classes', ())),
+                                 palette=info.get('palette') or None)
+        self.cfg = cfg
+        from mmengine.registry import init_default_scope
+
+        init_default_scope(cfg.get('default_scope', 'mmseg'))
+
+    def test_step(self, data: dict) -> list[_Result]:
+        results = []
+        for image, sample in zip(data['inputs'], data['data_samples'], strict=True):
+            x = image.float()[None]
+            shape = x.shape[-2:]
+            if self.size is not None and tuple(shape) != self.size:
+                x = F.interpolate(x, size=self.size, mode='bilinear', align_corners=False)
+            logits = torch.from_numpy(self.session.run(None, {'image': x.numpy()})[0])
+            if logits.shape[-2:] != shape:
+                logits = F.interpolate(logits, size=shape, mode='bilinear', align_corners=False)
+            h, w = sample.metainfo['img_shape'][:2]
+            results.append(_Result(logits[0, :, :h, :w]))
+        return results
+
