@@ -24,7 +24,6 @@ import contextlib
 import torch
 import triton
 import triton.language as tl
-from torch.autograd.function import once_differentiable
 
 from .geometry import DCNv3Geometry, sampling_points
 
@@ -146,37 +145,64 @@ def _on(device: torch.device) -> contextlib.AbstractContextManager:
     return torch.cuda.device(device) if device.type == 'cuda' else contextlib.nullcontext()
 
 
-class _TritonCore(torch.autograd.Function):
+# NOTE: torch.library custom ops (forward, backward), as the CPU kernel: one
+# opaque node for torch.compile
+@torch.library.custom_op('segkit::dcnv3_triton_forward', mutates_args=())
+def _forward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+             sizes: list[int]) -> torch.Tensor:
+    n, _, _, h_out, w_out, group, channels, _ = sizes
+    out = value.new_empty(n, h_out, w_out, group * channels)
+    grid, launch, meta = _launch_args(value, sizes)
+    with _on(value.device):
+        _forward_kernel[grid](value, x, y, mask, out, *launch, **meta)
+    return out
 
-    @staticmethod
-    def forward(ctx, value: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-                mask: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
-        n, _, _, h_out, w_out, group, channels, _ = sizes
-        out = value.new_empty(n, h_out, w_out, group * channels)
-        grid, launch, meta = _launch_args(value, sizes)
-        with _on(value.device):
-            _forward_kernel[grid](value, x, y, mask, out, *launch, **meta)
-        ctx.save_for_backward(value, x, y, mask)
-        ctx.sizes = sizes
-        return out
 
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_out: torch.Tensor) -> tuple:
-        value, x, y, mask = ctx.saved_tensors
-        wide = torch.float64 if value.dtype == torch.float64 else torch.float32
-        grad_value = torch.zeros_like(value, dtype=wide)
-        grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
-        grid, launch, meta = _launch_args(value, ctx.sizes)
-        with _on(value.device):
-            _backward_kernel[grid](value, x, y, mask, grad_out.contiguous(), grad_value, grad_x,
-                                   grad_y, grad_mask, *launch, **meta)
-        return grad_value.to(value.dtype), grad_x, grad_y, grad_mask, None
+@_forward.register_fake
+def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+      sizes: list[int]) -> torch.Tensor:
+    n, _, _, h_out, w_out, group, channels, _ = sizes
+    return value.new_empty(n, h_out, w_out, group * channels)
+
+
+@torch.library.custom_op('segkit::dcnv3_triton_backward', mutates_args=())
+def _backward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+              grad_out: torch.Tensor, sizes: list[int]
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    wide = torch.float64 if value.dtype == torch.float64 else torch.float32
+    grad_value = torch.zeros_like(value, dtype=wide)
+    grad_x, grad_y, grad_mask = (torch.empty_like(t) for t in (x, y, mask))
+    grid, launch, meta = _launch_args(value, sizes)
+    with _on(value.device):
+        _backward_kernel[grid](value, x, y, mask, grad_out, grad_value, grad_x, grad_y,
+                               grad_mask, *launch, **meta)
+    return grad_value.to(value.dtype), grad_x, grad_y, grad_mask
+
+
+@_backward.register_fake
+def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
+      grad_out: torch.Tensor, sizes: list[int]
+      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    return tuple(torch.empty_like(t) for t in (value, x, y, mask))
+
+
+def _save(ctx, inputs: tuple, output: torch.Tensor) -> None:
+    value, x, y, mask, sizes = inputs
+    ctx.save_for_backward(value, x, y, mask)
+    ctx.sizes = sizes
+
+
+def _gradients(ctx, grad_out: torch.Tensor) -> tuple:
+    value, x, y, mask = ctx.saved_tensors
+    return (*_backward(value, x, y, mask, grad_out.contiguous(), ctx.sizes), None)
+
+
+_forward.register_autograd(_gradients, setup_context=_save)
 
 
 def dcnv3_core_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
                       geometry: DCNv3Geometry) -> torch.Tensor:
     """DCNv3 core by the Triton kernels; see :func:`segkit.ops.dcnv3_core`."""
     s = sampling_points(input, offset, mask, geometry)
-    return _TritonCore.apply(input.contiguous(), s.x.contiguous(), s.y.contiguous(),
-                             mask.contiguous(), s.sizes)
+    return _forward(input.contiguous(), s.x.contiguous(), s.y.contiguous(), mask.contiguous(),
+                    list(s.sizes))
