@@ -39,3 +39,16 @@ def test_kernel_shapes_and_model_sizes_benchmarks_run() -> None:
                       '--size', '64', '64')
     assert result.stdout.strip().splitlines()[-1].startswith(
         '| upernet_convnext-c16-hex_sample-128x128 |')
+
+
+def test_export_benchmark_runs() -> None:
+    result = run_tool('benchmarks/export.py', '--configs', 'fcn_dense-r18_sample-128x128',
+                      '--sample-size', '64', '64', '--repeats', '1')
+    rows = [line for line in result.stdout.splitlines()
+            if line.startswith('| fcn_dense-r18_sample-128x128 |')]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].strip('|').split('|')]
+    assert cells[1] == '64x64' and float(cells[2]) > 0
+    assert all(c.endswith('x') and float(c[:-1]) > 0 for c in cells[3:6])
+    diffs = [float(d) for d in cells[7].split(' / ')]
+    assert diffs[0] < 1e-5 and diffs[1] < 1e-4 and diffs[2] < 0.05, diffs

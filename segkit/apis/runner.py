@@ -148,10 +148,41 @@ def _setup_launcher(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel')
 
 
+def _set_optim_wrapper(cfg: Any, amp: bool, amp_dtype: str | None,
+                       on_non_finite: str) -> None:
+    """The optimizer wrapper for ``amp``: float16 needs mmengine's loss
+    scaling (CUDA only); bfloat16 and float32 train under segkit's
+    non-finite guard."""
+    if amp_dtype is not None and not amp:
+        raise SegkitError('amp_dtype is given without amp')
+    if amp:
+        amp_dtype = amp_dtype or ('float16' if torch.cuda.is_available() else 'bfloat16')
+        if amp_dtype not in ('float16', 'bfloat16'):
+            raise SegkitError(f"amp dtype must be 'float16' or 'bfloat16', got {amp_dtype!r}")
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if amp and amp_dtype == 'float16':
+        if not torch.cuda.is_available():
+            raise SegkitError('float16 mixed precision needs CUDA (loss scaling); on the CPU '
+                              'use bfloat16')
+        # NOTE: AMP's dynamic loss scaling already skips steps with inf gradients
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        cfg.optim_wrapper.dtype = 'float16'
+    elif wrapper in ('OptimWrapper', 'NonFiniteGuardOptimWrapper'):
+        cfg.optim_wrapper.type = 'NonFiniteGuardOptimWrapper'
+        cfg.optim_wrapper.on_non_finite = on_non_finite
+        if amp:
+            cfg.optim_wrapper.autocast_dtype = 'bfloat16'
+    elif amp:
+        raise SegkitError(f'--amp with optim_wrapper type {wrapper!r}: set the mixed '
+                          'precision in the config instead')
+
+
 def train(config: str | os.PathLike, work_dir: str | None = None,
           resume: str | bool | None = None, amp: bool = False,
           cfg_options: dict | None = None, launcher: str = 'none',
-          on_non_finite: str = 'raise', skip_bad_samples: float | None = None) -> Path:
+          on_non_finite: str = 'raise', skip_bad_samples: float | None = None,
+          amp_dtype: str | None = None) -> Path:
     """Trains a model from a config with mmengine's Runner.
 
     Args:
@@ -161,7 +192,9 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         resume: ``'auto'`` or True to resume from the latest checkpoint in
             ``work_dir``, a path to resume from that checkpoint, None to start
             afresh.
-        amp: Train with automatic mixed precision.
+        amp: Train with automatic mixed precision: bfloat16 autocast (no
+            loss scaling) on the CPU, float16 with dynamic loss scaling
+            (mmengine's ``AmpOptimWrapper``) on CUDA.
         cfg_options: Overrides merged into the config.
         launcher: ``'none'`` or ``'pytorch'`` (torchrun), ``'slurm'``, ``'mpi'``.
         on_non_finite: What a NaN/Inf loss does: ``'raise'`` stops before the
@@ -169,6 +202,8 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         skip_bad_samples: None stops at the first unreadable or invalid
             training sample, naming its files; a fraction skips bad samples
             (logged and counted) until more than that fraction are bad.
+        amp_dtype: ``'float16'`` (CUDA only) or ``'bfloat16'`` instead of
+            the device's default for ``amp``.
 
     Returns:
         The work directory.
@@ -179,13 +214,7 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
     check_data_roots(cfg, ('train', 'val'))
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
-    if amp:
-        # NOTE: AMP's dynamic loss scaling already skips steps with inf gradients
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    elif cfg.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
-        cfg.optim_wrapper.type = 'NonFiniteGuardOptimWrapper'
-        cfg.optim_wrapper.on_non_finite = on_non_finite
+    _set_optim_wrapper(cfg, amp, amp_dtype, on_non_finite)
     if resume in (True, 'auto'):
         cfg.resume = True
         cfg.load_from = None

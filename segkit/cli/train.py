@@ -1,6 +1,7 @@
 """Train a segmentor with mmengine's Runner.
 
-    segkit train CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options K=V ...]
+    segkit train CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp [--amp-dtype D]]
+                        [--cfg-options K=V ...]
 
 Multi-GPU: torchrun --nproc_per_node=8 tools/train.py CONFIG --launcher pytorch
 """
@@ -27,7 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--resume', nargs='?', const='auto', default=None, metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or from the latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision: bfloat16 on the CPU, float16 with '
+                             'loss scaling on CUDA')
+    parser.add_argument('--amp-dtype', choices=['float16', 'bfloat16'],
+                        help='with --amp: the autocast dtype instead of the default')
     parser.add_argument('--skip-bad-samples', type=float, metavar='FRACTION',
                         help='skip unreadable/invalid training samples (logged) until more '
                              'than FRACTION of the dataset is bad; default: stop at the first')
@@ -42,5 +47,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
 
     work_dir = train(args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
                      cfg_options=args.cfg_options, launcher=args.launcher,
-                     on_non_finite=args.on_nan, skip_bad_samples=args.skip_bad_samples)
+                     on_non_finite=args.on_nan, skip_bad_samples=args.skip_bad_samples,
+                     amp_dtype=args.amp_dtype)
     print(f'work dir: {work_dir}')

@@ -1,7 +1,13 @@
-"""An optimizer wrapper that never applies a non-finite loss to the weights."""
+"""An optimizer wrapper that never applies a non-finite loss to the weights,
+optionally under bfloat16 autocast (no loss scaling needed: bfloat16 has
+float32's range)."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import torch
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmseg.registry import OPTIM_WRAPPERS
 
@@ -20,15 +26,37 @@ class NonFiniteGuardOptimWrapper(OptimWrapper):
         on_non_finite: ``'raise'`` stops training with the iteration named
             (the weights are untouched, so no NaN reaches a checkpoint);
             ``'skip'`` drops that update and counts it in ``skipped_steps``.
+        autocast_dtype: ``'bfloat16'`` runs forward and loss under
+            ``torch.autocast`` on the model's device (mixed precision on the
+            CPU, where mmengine's ``AmpOptimWrapper`` refuses to run); None
+            (default) trains in the parameters' dtype.
         **kwargs: As for ``OptimWrapper``.
     """
 
-    def __init__(self, *args, on_non_finite: str = 'raise', **kwargs) -> None:
+    def __init__(self, *args, on_non_finite: str = 'raise', autocast_dtype: str | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if on_non_finite not in ('raise', 'skip'):
             raise ValueError(f"on_non_finite must be 'raise' or 'skip', got {on_non_finite!r}")
+        if autocast_dtype not in (None, 'bfloat16'):
+            raise ValueError("autocast_dtype must be None or 'bfloat16' (float16 needs loss "
+                             f"scaling: use AmpOptimWrapper), got {autocast_dtype!r}")
         self.on_non_finite = on_non_finite
+        self.autocast_dtype = autocast_dtype
         self.skipped_steps = 0
+        if autocast_dtype:
+            print_log(f'mixed precision: {autocast_dtype} autocast, float32 weights',
+                      logger='current')
+
+    @contextlib.contextmanager
+    def optim_context(self, model: torch.nn.Module) -> Iterator[None]:
+        with super().optim_context(model):
+            if self.autocast_dtype is None:
+                yield
+                return
+            device = next(model.parameters()).device.type
+            with torch.autocast(device, dtype=getattr(torch, self.autocast_dtype)):
+                yield
 
     def update_params(self, loss: torch.Tensor, step_kwargs: dict | None = None,
                       zero_kwargs: dict | None = None) -> None:

@@ -107,7 +107,10 @@ def construct_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | 
         # NOTE: normalised over the whole grid; separable, so the grid sum is
         # the product of the two 1D sums (+1e-7 as in the reference)
         scale = weight / (gx.sum(-1) * gy.sum(-1) + 1e-7)
-    return torch.einsum('oikr,oikc->oirc', gy * scale.unsqueeze(-1), gx)
+    # in the weights' dtype even under autocast (its einsum would round the
+    # interpolation weights to half precision); the convolution casts after
+    with torch.autocast(weight.device.type, enabled=False):
+        return torch.einsum('oikr,oikc->oirc', gy * scale.unsqueeze(-1), gx)
 
 
 class Dcls2d(nn.Module):

@@ -10,34 +10,15 @@ import pytest
 import torch
 
 from segkit.apis.export import ExportError, export_onnx
-from segkit.apis.inference import load_segmentor
-from tests.helpers import REPO, SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, run_tool
+from tests.helpers.segmentors import FULL, SAMPLES, randomised_segmentor
 
 pytestmark = pytest.mark.slow  # exports run torch.export, seconds each
-
-SAMPLES = sorted(p.stem for p in (REPO / 'configs' / 'sample').glob('*.py'))
-# one full-size config per family, exported at a small input size
-FULL = ['dense_resnet/fcn_dense-r50-os8_4xb4-160k_ade20k-512x512',
-        'convnext/upernet_convnext-t-dcls_8xb2-160k_ade20k-512x512',
-        'internimage/upernet_internimage-t_8xb2-160k_ade20k-512x512',
-        'shaped_resnet/upernet_r50-qh_4xb4-160k_ade20k-512x512']
-BN = {'norm_cfg.type': 'BN', 'model.decode_head.norm_cfg.type': 'BN',
-      'model.auxiliary_head.norm_cfg.type': 'BN'}
-
-
-def _randomised(config: str) -> torch.nn.Module:
-    torch.manual_seed(0)
-    model = load_segmentor(config, cfg_options=BN if '/' in config else None)
-    with torch.no_grad():  # non-zero offsets and masks: DCNv3 really deforms
-        for name, p in model.named_parameters():
-            if '.offset.' in name or '.mask.' in name:
-                p.normal_(0, 0.2)
-    return model
 
 
 @pytest.mark.parametrize('config', SAMPLES + FULL)
 def test_exports_and_matches_pytorch(config: str, tmp_path: Path) -> None:
-    model = _randomised(config)
+    model = randomised_segmentor(config)
     size = (128, 128) if config in SAMPLES else (64, 96)
     report = export_onnx(model, tmp_path / 'model.onnx', size)
     assert report['random_max_rel_diff'] < 1e-4, report
@@ -59,13 +40,13 @@ def test_dynamic_sizes(tmp_path: Path) -> None:
     fixes the spatial size, so only its batch is."""
     import onnxruntime as ort
 
-    fcn = export_onnx(_randomised('fcn_dense-r18_sample-128x128'), tmp_path / 'fcn.onnx',
+    fcn = export_onnx(randomised_segmentor('fcn_dense-r18_sample-128x128'), tmp_path / 'fcn.onnx',
                       (128, 128), dynamic=True)
     assert fcn['dynamic'] == ['batch', 'height', 'width']
     session = ort.InferenceSession(str(tmp_path / 'fcn.onnx'))
     out = session.run(None, {'image': np.random.rand(3, 3, 96, 160).astype(np.float32) * 255})
     assert out[0].shape == (3, 7, 96, 160)
-    uper = export_onnx(_randomised('upernet_convnext-c16-dcls_sample-128x128'),
+    uper = export_onnx(randomised_segmentor('upernet_convnext-c16-dcls_sample-128x128'),
                        tmp_path / 'uper.onnx', (128, 128), dynamic=True)
     assert uper['dynamic'] == ['batch'] and uper['random_max_rel_diff'] < 1e-4
 
@@ -79,7 +60,7 @@ class _Unexportable(torch.nn.Module):
 
 
 def test_an_unexportable_layer_is_named(tmp_path: Path) -> None:
-    model = _randomised('fcn_r18_sample-128x128')
+    model = randomised_segmentor('fcn_r18_sample-128x128')
     model.backbone.layer2[0].relu = _Unexportable()
     with pytest.raises(ExportError, match=r'ONNX export failed at layer '
                                           r'backbone\.layer2\.0\.relu \(_Unexportable\)'):
@@ -91,7 +72,7 @@ def test_export_tool_and_inference_through_onnxruntime(sample_root: Path,
                                                        tmp_path: Path) -> None:
     config = SAMPLE_CONFIG.parent / 'upernet_internimage-c16_sample-128x128.py'
     checkpoint = tmp_path / 'model.pth'
-    torch.save({'state_dict': _randomised(config.stem).state_dict()}, checkpoint)
+    torch.save({'state_dict': randomised_segmentor(config.stem).state_dict()}, checkpoint)
     onnx_file = tmp_path / 'model.onnx'
     result = run_tool('tools/export.py', config, checkpoint, '--out', onnx_file)
     assert 'largest difference to PyTorch' in result.stdout

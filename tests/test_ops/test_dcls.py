@@ -181,3 +181,30 @@ def test_set_equivalent_stride_sets_and_does_not_accumulate() -> None:
     dcn.set_equivalent_stride(2)
     dcn.set_equivalent_stride(2)
     assert dcn.equivalent_stride == layer.equivalent_stride * 2 == 2
+
+
+@pytest.mark.parametrize('version', ['gauss', 'v1', 'v0'])
+def test_kernel_built_in_float32_under_autocast(version: str) -> None:
+    """Under bfloat16 autocast the kernel is still built in float32 (autocast
+    would run its einsum on rounded interpolation weights); only the
+    convolution is in bfloat16, and the position gradients stay finite and
+    close to float32's."""
+    torch.manual_seed(0)
+    layer = Dcls2d(8, 8, kernel_count=4, dilated_kernel_size=7, padding=3, groups=2,
+                   version=version)
+    with torch.no_grad():
+        layer.P.uniform_(-2.7, 2.7)
+    x = torch.randn(2, 8, 12, 12)
+    kernel = layer.construct_kernel()
+    ref = layer(x)
+    ref_grad, = torch.autograd.grad(ref.square().sum(), layer.P)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        low_kernel = layer.construct_kernel()
+        out = layer(x)
+    assert low_kernel.dtype == torch.float32 and out.dtype == torch.bfloat16
+    torch.testing.assert_close(low_kernel, kernel, rtol=0, atol=0)
+    grad, = torch.autograd.grad(out.float().square().sum(), layer.P)
+    assert grad.isfinite().all()
+    scale = ref.abs().max().item()
+    torch.testing.assert_close(out.float(), ref, rtol=0, atol=2e-2 * scale)
+    torch.testing.assert_close(grad, ref_grad, rtol=0, atol=5e-2 * ref_grad.abs().max().item())

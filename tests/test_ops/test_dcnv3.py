@@ -143,6 +143,112 @@ def test_cpu_kernel_rejects_what_it_cannot_run() -> None:
         dcnv3_core_cpu(x.half(), offset.half(), mask.half(), geometry)
 
 
+LOW = [torch.bfloat16, torch.float16]
+
+
+def _box_filter(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """3x3 sum of ``x`` (N, H, W, C) weighted per output pixel and group
+    point by ``weight`` (N, H, W, G*9), zero padding: DCNv3 at zero offsets."""
+    n, h, w, c = x.shape
+    group = weight.shape[-1] // 9
+    patches = torch.nn.functional.unfold(x.permute(0, 3, 1, 2), 3, padding=1)
+    patches = patches.view(n, group, c // group, 3, 3, h, w).transpose(3, 4)  # point = i*3 + j
+    weight = weight.view(n, h, w, group, 9).permute(0, 3, 4, 1, 2)  # (N, G, 9, H, W)
+    out = (patches.reshape(n, group, c // group, 9, h, w) * weight.unsqueeze(2)).sum(3)
+    return out.reshape(n, c, h, w).permute(0, 2, 3, 1)
+
+
+@pytest.mark.parametrize('dtype', LOW)
+@pytest.mark.parametrize('impl', ['reference', 'cpu', 'gather', 'auto'])
+def test_reduced_precision_samples_at_float32_positions(impl: str, dtype: torch.dtype,
+                                                        monkeypatch) -> None:
+    """bfloat16 / float16 inputs (as autocast gives) are computed in float32
+    and the output rounded once: on a 600-pixel-wide map a zero-offset DCNv3
+    equals the box filter of the rounded inputs to one rounding. Positions in
+    bfloat16 resolve 2 pixels at x = 600 and fail this by O(1)."""
+    calls = _record_calls(monkeypatch)
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 600, 4).to(dtype)
+    offset = torch.zeros(1, 3, 600, 2 * 9 * 2, dtype=dtype)
+    mask = torch.softmax(torch.randn(1, 3, 600, 2, 9), -1).reshape(1, 3, 600, 18).to(dtype)
+    with torch.no_grad():
+        out = run_core(x, offset, mask, DCNv3Geometry(3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0),
+                       impl)
+    assert out.dtype == dtype
+    if impl == 'auto':
+        assert calls == ['cpu']
+    expected = _box_filter(x.float(), mask.float())
+    # atol: grid_sample's normalised float32 coordinates are ~1e-5 px off at x = 600
+    torch.testing.assert_close(out.float(), expected, rtol=torch.finfo(dtype).eps, atol=1e-4)
+
+
+@pytest.mark.parametrize('dtype', LOW)
+@pytest.mark.parametrize('impl', ['reference', 'cpu', 'gather'])
+def test_reduced_precision_gradients(impl: str, dtype: torch.dtype) -> None:
+    """Gradients in the inputs' dtype, equal to the float32 gradients of the
+    same rounded inputs to one rounding; mixed dtypes (a float32 mask, as
+    autocast's softmax gives) are accepted."""
+    x, offset, mask, geometry = _random_case()
+    low = [t.detach().to(dtype).requires_grad_() for t in (x, offset)]
+    low.append(mask.detach().float().requires_grad_())
+    wide = [t.detach().float().requires_grad_() for t in low]
+    grads = []
+    for inputs in (low, wide):
+        out = run_core(*inputs, geometry, impl)
+        weights = torch.linspace(-1, 1, out.numel()).view_as(out).to(dtype)
+        grads.append((out, *torch.autograd.grad((out.float() * weights.float()).sum(), inputs)))
+    assert grads[0][0].dtype == dtype
+    for got, ref, t in zip(grads[0], grads[1], (grads[0][0], *low)):
+        assert got.dtype == t.dtype and got.isfinite().all()
+        scale = ref.abs().max().item()
+        torch.testing.assert_close(got.float(), ref, rtol=torch.finfo(dtype).eps,
+                                   atol=scale * torch.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize('impl', ['reference', 'cpu', 'gather'])
+def test_float16_loss_scaling_through_the_module(impl: str) -> None:
+    """float16 autocast with a GradScaler (as mmengine's AmpOptimWrapper):
+    scaled gradients through the DCNv3 functions unscale to the unscaled
+    float16 ones, are finite, stay near float32 (the offset gradient, a
+    difference of neighbouring samples, is the most sensitive: ~3 % of its
+    largest entry here, ~20 % in bfloat16), and the step is taken."""
+    torch.manual_seed(0)
+    module = DCNv3(16, group=4, impl=impl)
+    with torch.no_grad():
+        module.offset.weight.normal_(0, 0.1)
+    x = torch.randn(2, 9, 9, 16)
+
+    def gradients(scale: float | None) -> dict[str, torch.Tensor]:
+        module.zero_grad()
+        if scale is None:
+            loss = module(x).square().mean()
+        else:
+            with torch.autocast('cpu', dtype=torch.float16):
+                out = module(x)
+            assert out.dtype == torch.float16
+            loss = out.float().square().mean() * scale
+        loss.backward()
+        return {n: p.grad / (scale or 1.0) for n, p in module.named_parameters()}
+
+    wide, unscaled = gradients(None), gradients(1.0)
+    module.zero_grad()
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    scaler = torch.amp.GradScaler('cpu', init_scale=2.0 ** 16)
+    with torch.autocast('cpu', dtype=torch.float16):
+        out = module(x)
+    scaler.scale(out.float().square().mean()).backward()
+    scaler.unscale_(optimizer)
+    for name, p in module.named_parameters():
+        assert p.grad.isfinite().all(), name
+        scale = wide[name].abs().max().item()
+        torch.testing.assert_close(p.grad, unscaled[name], rtol=0, atol=1e-3 * scale, msg=name)
+        torch.testing.assert_close(p.grad, wide[name], rtol=0, atol=0.05 * scale, msg=name)
+    before = module.offset.weight.detach().clone()
+    scaler.step(optimizer)
+    scaler.update()
+    assert scaler.get_scale() == 2.0 ** 16 and not torch.equal(module.offset.weight, before)
+
+
 def test_zero_offsets_uniform_mask_is_a_box_filter() -> None:
     """Hand computation: K points at the grid, each weighted 1/K."""
     x = torch.randn(1, 5, 6, 4, dtype=torch.float64)

@@ -2,11 +2,16 @@
 
 ``'auto'`` takes ``'reference'`` under ``torch.jit.trace`` and
 ``torch.export`` (and so for ONNX export and FLOP counting), ``'cpu'`` for
-CPU tensors of one dtype when the C++ kernel builds, and ``'triton'`` for
+CPU tensors when the C++ kernel builds, and ``'triton'`` for
 CUDA tensors when its kernels compile and run (tried once per configuration
 on a tiny probe; if not, segkit warns once and goes on); otherwise
 ``'gather'`` for inference and ``'reference'`` for training.
 ``SEGKIT_DCNV3_IMPL`` overrides ``'auto'``.
+
+Every implementation computes in float32 (float64 when an input is float64):
+half and bfloat16 inputs, as autocast produces, are widened and the output
+is cast back to the input's dtype, so the sampling positions keep float32
+precision (bfloat16 resolves only every second pixel beyond 256).
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from typing import Literal, get_args
 import torch
 
 from . import cpu
-from .cpu import DTYPES, dcnv3_core_cpu
+from .cpu import dcnv3_core_cpu
 from .gather import dcnv3_core_gather
 from .geometry import DCNv3Geometry
 from .reference import dcnv3_core_reference
@@ -88,8 +93,7 @@ def _auto(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
         # tracers and exporters (torch.jit.trace, torch.export, ONNX, FLOP
         # counters) record PyTorch ops; the compiled kernels are opaque to them
         return dcnv3_core_reference(input, offset, mask, g)
-    if (all(t.device.type == 'cpu' and t.dtype == input.dtype for t in tensors)
-            and input.dtype in DTYPES and cpu.dcnv3_cpu_kernel_available()):
+    if all(t.device.type == 'cpu' for t in tensors) and cpu.dcnv3_cpu_kernel_available():
         return dcnv3_core_cpu(input, offset, mask, g)
     if all(t.device.type == 'cuda' for t in tensors):
         out = _try_triton(input, offset, mask, g)
@@ -152,4 +156,16 @@ def run_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
            'triton': dcnv3_core_triton, 'gather': dcnv3_core_gather}
     if impl not in fns:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    return fns[impl](input, offset, mask, geometry)
+    wide = _compute_dtype(input, offset, mask)
+    if all(t.dtype == wide for t in (input, offset, mask)):
+        return fns[impl](input, offset, mask, geometry)
+    # reduced precision or mixed dtypes (autocast): compute wide, without
+    # autocast narrowing the operator's own matmuls again
+    with torch.autocast(input.device.type, enabled=False):
+        out = fns[impl](input.to(wide), offset.to(wide), mask.to(wide), geometry)
+    return out.to(input.dtype)
+
+
+def _compute_dtype(*tensors: torch.Tensor) -> torch.dtype:
+    """float64 if any tensor is float64, else float32."""
+    return torch.float64 if any(t.dtype == torch.float64 for t in tensors) else torch.float32

@@ -1,0 +1,36 @@
+"""torch.compile (default mode, inductor) of whole segkit models: one graph,
+no graph break (the DCNv3 CPU kernel is an opaque torch.library op), and the
+compiled output equal to eager."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from segkit.ops import DCNv3
+from tests.helpers.segmentors import randomised_segmentor
+
+pytestmark = pytest.mark.slow  # inductor compiles C++, seconds to tens of seconds each
+
+# one sample model per family: densified + shaped ResNet, DCLS ConvNeXt,
+# hexagonal depthwise ConvNeXt, InternImage (DCNv3)
+FAMILIES = ['fcn_dense-r18-qh_sample-128x128', 'upernet_convnext-c16-dcls_sample-128x128',
+            'upernet_convnext-c16-hex_sample-128x128', 'upernet_internimage-c16_sample-128x128']
+
+
+@pytest.mark.parametrize('config', FAMILIES)
+def test_compiled_model_equals_eager_without_graph_breaks(config: str) -> None:
+    model = randomised_segmentor(config, offset_std=0.05)
+    torch.manual_seed(1)
+    x = torch.randn(1, 3, 128, 128)
+    torch._dynamo.reset()
+    with torch.no_grad():
+        ref = model(x, mode='tensor')
+        explained = torch._dynamo.explain(model)(x, mode='tensor')
+        assert explained.graph_break_count == 0, explained.break_reasons
+        assert explained.graph_count == 1
+        kernels = [n for n in explained.graphs[0].graph.nodes
+                   if 'segkit.dcnv3_cpu_forward' in str(n.target)]
+        assert len(kernels) == sum(isinstance(m, DCNv3) for m in model.modules())
+        out = torch.compile(model)(x, mode='tensor')
+    rel = ((out - ref).abs().max() / ref.abs().max()).item()
+    assert rel < 1e-5, rel
