@@ -178,7 +178,7 @@ def test_reduced_precision_samples_at_float32_positions(impl: str, dtype: torch.
     if impl == 'auto':
         assert calls == ['cpu']
     expected = _box_filter(x.float(), mask.float())
-    # atol: grid_sample's normalised float32 coordinates are ~1e-5 px off at x = 600
+    # atol: the original's grid, normalised in float32, is ~1e-5 px off at x = 600
     torch.testing.assert_close(out.float(), expected, rtol=torch.finfo(dtype).eps, atol=1e-4)
 
 

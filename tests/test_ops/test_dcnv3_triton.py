@@ -104,6 +104,31 @@ def test_triton_half_value_with_float32_offsets(triton_core) -> None:
     torch.testing.assert_close(grad.double().cpu(), ref_grad, rtol=0, atol=5e-3)
 
 
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_triton_reduced_precision_samples_at_float32_positions(triton_core, monkeypatch,
+                                                               dtype: torch.dtype) -> None:
+    """All inputs in bfloat16 / float16 through ``run_core(impl='triton')``:
+    the kernels read them as they are (no widened copy) and compute the
+    positions in float32, so a zero-offset DCNv3 on a 600-pixel-wide map is
+    the box filter of the rounded inputs to one rounding."""
+    from segkit.ops.dcnv3.dispatch import run_core
+    from tests.test_ops.test_dcnv3 import _box_filter
+
+    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', triton_core)
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 600, 4).to(dtype)
+    offset = torch.zeros(1, 3, 600, 2 * 9 * 2, dtype=dtype)
+    mask = torch.softmax(torch.randn(1, 3, 600, 2, 9), -1).reshape(1, 3, 600, 18).to(dtype)
+    geometry = DCNv3Geometry(3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0)
+    with torch.no_grad():
+        out = run_core(*_on_device(x, offset, mask), geometry, 'triton')
+    assert out.dtype == dtype
+    expected = _box_filter(x.float(), mask.float())
+    # atol: the original's grid, normalised in float32, is ~1e-5 px off at x = 600
+    torch.testing.assert_close(out.float().cpu(), expected, rtol=torch.finfo(dtype).eps,
+                               atol=1e-4)
+
+
 def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
     """A GPU Triton cannot compile for: one warning, then the PyTorch paths,
     for that configuration only; out-of-memory is not a reason to fall back.

@@ -8,15 +8,17 @@ on a tiny probe; if not, segkit warns once and goes on); otherwise
 ``'gather'`` for inference and ``'reference'`` for training.
 ``SEGKIT_DCNV3_IMPL`` overrides ``'auto'``.
 
-Every implementation computes in float32 (float64 when an input is float64):
-half and bfloat16 inputs, as autocast produces, are widened and the output
-is cast back to the input's dtype, so the sampling positions keep float32
-precision (bfloat16 resolves only every second pixel beyond 256).
+Every implementation computes in float32 (float64 when an input is float64)
+and returns the input's dtype, so under autocast the sampling positions keep
+float32 precision (bfloat16 resolves only every second pixel beyond 256):
+the PyTorch and C++ paths widen half and bfloat16 inputs; the Triton kernels
+read them as they are and compute in float32 (half maps stay half in memory).
 """
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from typing import Literal, get_args
 
 import torch
@@ -92,9 +94,9 @@ def _auto(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     if torch.jit.is_tracing() or torch.compiler.is_exporting():
         # tracers and exporters (torch.jit.trace, torch.export, ONNX, FLOP
         # counters) record PyTorch ops; the compiled kernels are opaque to them
-        return dcnv3_core_reference(input, offset, mask, g)
+        return _widened(dcnv3_core_reference, input, offset, mask, g)
     if all(t.device.type == 'cpu' for t in tensors) and cpu.dcnv3_cpu_kernel_available():
-        return dcnv3_core_cpu(input, offset, mask, g)
+        return _widened(dcnv3_core_cpu, input, offset, mask, g)
     if all(t.device.type == 'cuda' for t in tensors):
         out = _try_triton(input, offset, mask, g)
         if out is not None:
@@ -102,8 +104,8 @@ def _auto(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     # NOTE: measured on CPU (benchmarks/dcnv3.py): autograd through
     # embedding_bag is slower than grid_sample's fused backward.
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return dcnv3_core_reference(input, offset, mask, g)
-    return dcnv3_core_gather(input, offset, mask, g)
+        return _widened(dcnv3_core_reference, input, offset, mask, g)
+    return _widened(dcnv3_core_gather, input, offset, mask, g)
 
 
 def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
@@ -156,16 +158,21 @@ def run_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
            'triton': dcnv3_core_triton, 'gather': dcnv3_core_gather}
     if impl not in fns:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    wide = _compute_dtype(input, offset, mask)
-    if all(t.dtype == wide for t in (input, offset, mask)):
+    if impl in ('auto', 'triton'):  # 'auto' widens per path; Triton takes mixed dtypes
         return fns[impl](input, offset, mask, geometry)
-    # reduced precision or mixed dtypes (autocast): compute wide, without
-    # autocast narrowing the operator's own matmuls again
+    return _widened(fns[impl], input, offset, mask, geometry)
+
+
+def _widened(fn: Callable[..., torch.Tensor], input: torch.Tensor, offset: torch.Tensor,
+             mask: torch.Tensor, g: DCNv3Geometry) -> torch.Tensor:
+    """``fn`` computed in float32, or float64 if any input is float64, and
+    returned in the input's dtype: for reduced precision or mixed dtypes (as
+    autocast gives), with autocast off so it does not narrow the operator's
+    own products again."""
+    dtypes = {input.dtype, offset.dtype, mask.dtype}
+    wide = torch.float64 if torch.float64 in dtypes else torch.float32
+    if dtypes == {wide}:
+        return fn(input, offset, mask, g)
     with torch.autocast(input.device.type, enabled=False):
-        out = fns[impl](input.to(wide), offset.to(wide), mask.to(wide), geometry)
+        out = fn(input.to(wide), offset.to(wide), mask.to(wide), g)
     return out.to(input.dtype)
-
-
-def _compute_dtype(*tensors: torch.Tensor) -> torch.dtype:
-    """float64 if any tensor is float64, else float32."""
-    return torch.float64 if any(t.dtype == torch.float64 for t in tensors) else torch.float32
