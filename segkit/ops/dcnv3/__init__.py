@@ -9,8 +9,10 @@ One operator, four implementations of the same function, one module per idea:
   original's point order, offset layout and float32 grid rounding);
 - :mod:`.reference`: ``grid_sample`` over all points, as the original's
   PyTorch path (the testing reference);
-- :mod:`.cpu`: a compiled C++ kernel in a custom autograd function;
+- :mod:`.cpu`: a compiled C++ kernel;
 - :mod:`.triton_kernels`: the same scheme as Triton kernels for GPUs;
+- :mod:`.custom_op`: either kernel as ``torch.library`` custom ops
+  (differentiable, one node for ``torch.compile``);
 - :mod:`.gather`: the same gather-sum in pure PyTorch (``embedding_bag``);
 - :mod:`.dispatch`: :func:`dcnv3_core` and how ``impl='auto'`` chooses;
 - :mod:`.module`: the :class:`DCNv3` layer of InternImage.

@@ -1,8 +1,8 @@
 """DCNv3 core by a compiled C++ CPU kernel (``../csrc/dcnv3_cpu.cpp``).
 
 The kernel is plain C++ on raw pointers, built by the system compiler on
-first use (:func:`segkit.utils.native.load_native`). A custom autograd
-function wraps it: the mask is folded into the four bilinear corner weights,
+first use (:func:`segkit.utils.native.load_native`), and wrapped as custom
+ops (:mod:`.custom_op`): the mask is folded into the four bilinear corner weights,
 the forward is one weighted gather-sum per output pixel and the backward
 recomputes the corners, so nothing larger than the offsets is saved; its
 scatter-add is split by (image, group), so it needs no atomics and gives the
@@ -14,10 +14,10 @@ import ctypes
 from pathlib import Path
 
 import torch
-from torch.autograd.function import FunctionCtx
 
 from segkit.utils.native import load_native
 
+from .custom_op import sampling_op
 from .geometry import DCNv3Geometry, sampling_points
 
 __all__ = ['dcnv3_core_cpu', 'dcnv3_cpu_kernel_available']
@@ -48,10 +48,6 @@ def _ptr(t: torch.Tensor) -> ctypes.c_void_p:
     return ctypes.c_void_p(t.data_ptr())
 
 
-# NOTE: the kernel is a torch.library custom op (forward and backward), so
-# torch.compile keeps it as one opaque node (no graph break) and autograd sees
-# a function with a fake implementation for shape propagation
-@torch.library.custom_op('segkit::dcnv3_cpu_forward', mutates_args=())
 def _forward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
              sizes: list[int]) -> torch.Tensor:
     """Samples ``value`` at (x, y) weighted by ``mask``: see csrc/dcnv3_cpu.cpp."""
@@ -62,14 +58,6 @@ def _forward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.
     return out
 
 
-@_forward.register_fake
-def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
-      sizes: list[int]) -> torch.Tensor:
-    n, _, _, h_out, w_out, group, channels, _ = sizes
-    return value.new_empty(n, h_out, w_out, group * channels)
-
-
-@torch.library.custom_op('segkit::dcnv3_cpu_backward', mutates_args=())
 def _backward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
               grad_out: torch.Tensor, sizes: list[int]
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -82,25 +70,8 @@ def _backward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch
     return grad_value, grad_x, grad_y, grad_mask
 
 
-@_backward.register_fake
-def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
-      grad_out: torch.Tensor, sizes: list[int]
-      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    return tuple(torch.empty_like(t) for t in (value, x, y, mask))
-
-
-def _save(ctx: FunctionCtx, inputs: tuple, output: torch.Tensor) -> None:
-    value, x, y, mask, sizes = inputs
-    ctx.save_for_backward(value, x, y, mask)
-    ctx.sizes = sizes
-
-
-def _gradients(ctx: FunctionCtx, grad_out: torch.Tensor) -> tuple:
-    value, x, y, mask = ctx.saved_tensors
-    return (*_backward(value, x, y, mask, grad_out.contiguous(), ctx.sizes), None)
-
-
-_forward.register_autograd(_gradients, setup_context=_save)
+# one opaque node for torch.compile (no graph break), differentiable
+_sample = sampling_op('dcnv3_cpu', _forward, _backward)
 
 
 def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
@@ -121,5 +92,5 @@ def dcnv3_core_cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor
         raise RuntimeError("the DCNv3 CPU kernel could not be built (see the warning); "
                            "use impl='gather' or 'reference'")
     s = sampling_points(input, offset, mask, geometry)
-    return _forward(input.contiguous(), s.x.contiguous(), s.y.contiguous(),
-                    mask.contiguous(), list(s.sizes))
+    return _sample(input.contiguous(), s.x.contiguous(), s.y.contiguous(),
+                   mask.contiguous(), list(s.sizes))

@@ -25,6 +25,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .custom_op import sampling_op
 from .geometry import DCNv3Geometry, sampling_points
 
 __all__ = ['dcnv3_core_triton']
@@ -145,9 +146,6 @@ def _on(device: torch.device) -> contextlib.AbstractContextManager:
     return torch.cuda.device(device) if device.type == 'cuda' else contextlib.nullcontext()
 
 
-# NOTE: torch.library custom ops (forward, backward), as the CPU kernel: one
-# opaque node for torch.compile
-@torch.library.custom_op('segkit::dcnv3_triton_forward', mutates_args=())
 def _forward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
              sizes: list[int]) -> torch.Tensor:
     n, _, _, h_out, w_out, group, channels, _ = sizes
@@ -158,14 +156,6 @@ def _forward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.
     return out
 
 
-@_forward.register_fake
-def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
-      sizes: list[int]) -> torch.Tensor:
-    n, _, _, h_out, w_out, group, channels, _ = sizes
-    return value.new_empty(n, h_out, w_out, group * channels)
-
-
-@torch.library.custom_op('segkit::dcnv3_triton_backward', mutates_args=())
 def _backward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
               grad_out: torch.Tensor, sizes: list[int]
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -179,30 +169,13 @@ def _backward(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch
     return grad_value.to(value.dtype), grad_x, grad_y, grad_mask
 
 
-@_backward.register_fake
-def _(value: torch.Tensor, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor,
-      grad_out: torch.Tensor, sizes: list[int]
-      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    return tuple(torch.empty_like(t) for t in (value, x, y, mask))
-
-
-def _save(ctx, inputs: tuple, output: torch.Tensor) -> None:
-    value, x, y, mask, sizes = inputs
-    ctx.save_for_backward(value, x, y, mask)
-    ctx.sizes = sizes
-
-
-def _gradients(ctx, grad_out: torch.Tensor) -> tuple:
-    value, x, y, mask = ctx.saved_tensors
-    return (*_backward(value, x, y, mask, grad_out.contiguous(), ctx.sizes), None)
-
-
-_forward.register_autograd(_gradients, setup_context=_save)
+# one opaque node for torch.compile (no graph break), differentiable, as the CPU kernel
+_sample = sampling_op('dcnv3_triton', _forward, _backward)
 
 
 def dcnv3_core_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
                       geometry: DCNv3Geometry) -> torch.Tensor:
     """DCNv3 core by the Triton kernels; see :func:`segkit.ops.dcnv3_core`."""
     s = sampling_points(input, offset, mask, geometry)
-    return _forward(input.contiguous(), s.x.contiguous(), s.y.contiguous(), mask.contiguous(),
-                    list(s.sizes))
+    return _sample(input.contiguous(), s.x.contiguous(), s.y.contiguous(), mask.contiguous(),
+                   list(s.sizes))
