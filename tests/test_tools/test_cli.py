@@ -62,3 +62,28 @@ def test_a_missing_optional_dependency_names_its_extra() -> None:
                                                   r"pip install 'segkit\[plot\]'"):
         require('no_such_pkg.sub', 'plot')
     assert require('json', 'plot').dumps([]) == '[]'
+
+
+def test_thing_classes_of_known_datasets() -> None:
+    """The objects of --occluder objects: Cityscapes' 8 things, ADE20K's 100
+    (the panoptic annotations' things, as Mask2Former's
+    register_ade20k_panoptic.py lists them), the sample data's 3; named
+    classes override; an unknown name is one error naming the classes."""
+    import segkit.mmseg  # noqa: F401
+    from mmseg.datasets import ADE20KDataset, CityscapesDataset
+
+    from segkit.cli.robustness import thing_ids
+
+    ade = tuple(ADE20KDataset.METAINFO['classes'])
+    ids = thing_ids(ade, None)
+    assert len(ids) == len(set(ids)) == 100
+    names = {ade[i].strip() for i in ids}
+    assert {'person', 'car', 'bed', 'windowpane', 'chair', 'lamp', 'clock', 'flag'} <= names
+    assert not names & {'wall', 'building', 'sky', 'floor', 'road', 'grass', 'sea', 'poster'}
+    city = tuple(CityscapesDataset.METAINFO['classes'])
+    assert [city[i] for i in thing_ids(city, None)] == [
+        'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle']
+    assert thing_ids(city, ['car']) == [city.index('car')]
+    with pytest.raises(ValueError, match=r"\['lamp'\] are not classes of this dataset: road"):
+        thing_ids(city, ['lamp'])
+    assert thing_ids(('stuff', 'other stuff'), None) is None
