@@ -29,9 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted(p.stem for p in (REPO / 'configs' / 'sample').glob('*.py'))
 FULL = ['internimage/upernet_internimage-t_8xb2-160k_ade20k-512x512',
         'convnext/upernet_convnext-t-dcls_8xb2-160k_ade20k-512x512']
-# the full configs use SyncBN (one process here: BN computes the same in eval)
-BN = {'norm_cfg.type': 'BN', 'model.decode_head.norm_cfg.type': 'BN',
-      'model.auxiliary_head.norm_cfg.type': 'BN'}
 
 
 def _relative(a: torch.Tensor, ref: torch.Tensor) -> float:
@@ -43,7 +40,7 @@ def bench(config: str, size: tuple[int, int], repeats: int) -> dict:
     import onnxruntime as ort
 
     torch.manual_seed(0)
-    model = load_segmentor(config, cfg_options=BN if '/' in config else None).eval()
+    model = load_segmentor(config)  # in eval mode; SyncBN runs as BN in one process
     wrapper = SegmentorForExport(model).eval()
     image = torch.rand(1, 3, *size) * 255
     with torch.no_grad():

@@ -25,10 +25,8 @@ def main() -> None:
     print(f'| config | params (M) | GFLOPs @{size[0]}x{size[1]} |')
     print('|---|---:|---:|')
     for config in args.configs:
-        # SyncBN needs a process group; BN has the same parameters and FLOPs
-        model = load_segmentor(config, cfg_options={'norm_cfg.type': 'BN',
-                                                     'model.decode_head.norm_cfg.type': 'BN',
-                                                     'model.auxiliary_head.norm_cfg.type': 'BN'})
+        # SyncBN runs as BN in one process (torch's SyncBatchNorm falls back)
+        model = load_segmentor(config)
         params = sum(p.numel() for p in model.parameters()) / 1e6
         flops = count_flops(model, size)
         gflops = f'{flops / 1e9:.0f}' if flops is not None else 'n/a'

@@ -50,13 +50,10 @@ class NonFiniteGuardOptimWrapper(OptimWrapper):
 
     @contextlib.contextmanager
     def optim_context(self, model: torch.nn.Module) -> Iterator[None]:
-        with super().optim_context(model):
-            if self.autocast_dtype is None:
-                yield
-                return
-            device = next(model.parameters()).device.type
-            with torch.autocast(device, dtype=getattr(torch, self.autocast_dtype)):
-                yield
+        autocast = contextlib.nullcontext() if self.autocast_dtype is None else torch.autocast(
+            next(model.parameters()).device.type, dtype=getattr(torch, self.autocast_dtype))
+        with super().optim_context(model), autocast:
+            yield
 
     def update_params(self, loss: torch.Tensor, step_kwargs: dict | None = None,
                       zero_kwargs: dict | None = None) -> None:

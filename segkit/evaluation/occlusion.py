@@ -23,6 +23,13 @@ def seed_for(*parts: object) -> int:
     return zlib.crc32('|'.join(map(str, parts)).encode()) & 0x7FFFFFFF
 
 
+def _check(fraction: float, fill: str) -> None:
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f'fraction must be in [0, 1), got {fraction}')
+    if fill not in FILL_MODES:
+        raise ValueError(f'fill must be one of {FILL_MODES}, got {fill!r}')
+
+
 def occlude(image: np.ndarray, fraction: float, seed: int, fill: str = 'constant',
             hole_fraction: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
     """Covers ``fraction`` of ``image`` (H, W, C uint8) with random rectangles.
@@ -40,10 +47,7 @@ def occlude(image: np.ndarray, fraction: float, seed: int, fill: str = 'constant
     """
     import albumentations as A
 
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f'fraction must be in [0, 1), got {fraction}')
-    if fill not in FILL_MODES:
-        raise ValueError(f'fill must be one of {FILL_MODES}, got {fill!r}')
+    _check(fraction, fill)
     h, w = image.shape[:2]
     covered = np.zeros((h, w), np.uint8)
     out = image.copy()
@@ -99,14 +103,11 @@ def occlude_objects(image: np.ndarray, label: np.ndarray, fraction: float, seed:
     """
     from scipy import ndimage
 
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f'fraction must be in [0, 1), got {fraction}')
-    if fill not in FILL_MODES:
-        raise ValueError(f'fill must be one of {FILL_MODES}, got {fill!r}')
+    _check(fraction, fill)
     rng = np.random.default_rng(seed)
     mask = np.zeros(label.shape, bool)
     present = np.unique(label)
-    wanted = present if classes is None else [c for c in present if c in set(classes)]
+    wanted = present if classes is None else np.intersect1d(present, list(classes))
     for cls in wanted:
         if cls == ignore_index or fraction == 0:
             continue
