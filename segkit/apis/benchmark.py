@@ -1,6 +1,7 @@
 """Speed, memory, size and FLOPs of segmentors, and side-by-side comparison."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -38,8 +39,8 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
     """Median latency, throughput and peak memory of inference (and a training step).
 
     Peak memory is the CUDA allocator's peak on a GPU, the growth of the
-    process's resident set on the CPU: exact when the process started with
-    ``MALLOC_MMAP_THRESHOLD_=131072`` (see
+    process's resident set on the CPU: repeatable (to about 1 MB) when the
+    process started with ``MALLOC_MMAP_THRESHOLD_=131072`` (see
     :func:`segkit.utils.profiling.peak_memory_in_subprocess`), approximate
     otherwise. ``timing=False`` measures memory only.
     """
@@ -52,13 +53,21 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
         with torch.no_grad():
             model.test_step(data)
 
-    def measure(fn: Callable[[], None]) -> tuple[float, float | None]:
-        """(peak MB, median seconds or None) of ``fn`` after a warm-up call."""
-        fn()
+    def window(fn: Callable[[], None]) -> float:
+        """Peak MB of one call of ``fn``, garbage collected before."""
+        gc.collect()
         base = reset_peak_memory(device)
         fn()
-        peak = (peak_memory(device) - base) / 2 ** 20
-        return peak, time_call(fn, warmup, repeats, device) if timing else None
+        return (peak_memory(device) - base) / 2 ** 20
+
+    def measure(fn: Callable[[], None]) -> tuple[float, float | None]:
+        """(peak MB, median seconds or None) of ``fn`` after a warm-up call.
+        Memory only: the least of three windows (a window can catch heap
+        growth left over from earlier work; the least is repeatable)."""
+        fn()
+        if timing:
+            return window(fn), time_call(fn, warmup, repeats, device)
+        return min(window(fn) for _ in range(3)), None
 
     result['infer_peak_mb'], latency = measure(infer)
     if latency is not None:
@@ -84,7 +93,7 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
 def exact_cpu_peaks(config: str | os.PathLike, size: tuple[int, int], batch: int = 1,
                     train: bool = True) -> dict:
     """``infer_peak_mb`` (and ``train_peak_mb``) of ``config`` on the CPU,
-    measured in a second process with a fixed mmap threshold (exact; see
+    measured in a second process with a fixed mmap threshold (repeatable to about 1 MB; see
     :func:`segkit.utils.profiling.peak_memory_in_subprocess`). If that
     process fails: a one-line warning and ``{}``, so callers keep their own
     (approximate) reading."""

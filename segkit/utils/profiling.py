@@ -11,7 +11,7 @@ __all__ = ['peak_memory_in_subprocess', 'reset_peak_memory', 'peak_memory', 'tim
 
 
 def peak_memory_in_subprocess(argv: list[str]) -> dict:
-    """Runs ``python argv...`` so that its CPU peak-memory readings are exact.
+    """Runs ``python argv...`` so that its CPU peak-memory readings are repeatable.
 
     glibc keeps freed blocks for reuse (and raises its mmap threshold as it
     goes), so in a long benchmark the resident set stays high after one
@@ -67,7 +67,7 @@ def reset_peak_memory(device: str | torch.device = 'cpu') -> int:
     every block of 128 KiB or more on its own and returns it when freed (this
     slows allocation: time outside the window). Blocks the heap kept from
     before the window can still be reused or counted, so the reading is
-    approximate (off by tens of MB on a ResNet-50 at 256x256); for exact
+    approximate (off by tens of MB on a ResNet-50 at 256x256); for repeatable
     figures measure in a process started with the threshold fixed, as
     :func:`peak_memory_in_subprocess` does. On CUDA it resets torch's
     counters (exact).

