@@ -13,6 +13,14 @@ if not torch.cuda.is_available():
     # Triton kernels rely on it).
     os.environ.setdefault('TRITON_INTERPRET', '1')
 
+_workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+if _workers > 1:
+    # pytest -n N: the cores shared between the workers (and the tools they
+    # start), not N times oversubscribed
+    _threads = str(max(1, (os.cpu_count() or 1) // _workers))
+    os.environ['OMP_NUM_THREADS'] = _threads
+    torch.set_num_threads(int(_threads))
+
 import segkit.mmseg  # noqa: E402,F401  (fixes + registration for every test)
 from mmengine.registry import init_default_scope  # noqa: E402
 

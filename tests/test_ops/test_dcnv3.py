@@ -209,7 +209,10 @@ def test_reduced_precision_gradients(impl: str, dtype: torch.dtype) -> None:
 def test_float16_loss_scaling_through_the_module(impl: str) -> None:
     """float16 autocast with a GradScaler (as mmengine's AmpOptimWrapper):
     scaled gradients through the DCNv3 functions unscale to the unscaled
-    float16 ones, are finite, stay near float32 (the offset gradient, a
+    float16 ones (within a few float16 roundings, 2^-10 each, of the largest
+    entry: the depthwise conv's summation order depends on the thread count,
+    and with 1, 2 or 3 threads the largest difference was 1.4e-3, 8e-4 and
+    9e-4), are finite, stay near float32 (the offset gradient, a
     difference of neighbouring samples, is the most sensitive: ~3 % of its
     largest entry here, ~20 % in bfloat16), and the step is taken."""
     torch.manual_seed(0)
@@ -241,7 +244,7 @@ def test_float16_loss_scaling_through_the_module(impl: str) -> None:
     for name, p in module.named_parameters():
         assert p.grad.isfinite().all(), name
         scale = wide[name].abs().max().item()
-        torch.testing.assert_close(p.grad, unscaled[name], rtol=0, atol=1e-3 * scale, msg=name)
+        torch.testing.assert_close(p.grad, unscaled[name], rtol=0, atol=3e-3 * scale, msg=name)
         torch.testing.assert_close(p.grad, wide[name], rtol=0, atol=0.05 * scale, msg=name)
     before = module.offset.weight.detach().clone()
     scaler.step(optimizer)
