@@ -123,7 +123,6 @@ def model_throughput(size: int, device: torch.device, repeats: int) -> None:
     for name in ('upernet_convnext-t_8xb2-160k_ade20k-512x512.py',
                  'upernet_convnext-t-dcls_8xb2-160k_ade20k-512x512.py'):
         cfg = Config.fromfile(str(root / name))
-        cfg = Config.fromstring(cfg.pretty_text.replace("'SyncBN'", "'BN'"), '.py')
         cfg.model.backbone.init_cfg = None
         model = MODELS.build(cfg.model).to(device).eval()
         x = torch.randn(1, 3, size, size, device=device)
