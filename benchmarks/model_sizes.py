@@ -2,9 +2,10 @@
 
     python benchmarks/model_sizes.py CONFIG [CONFIG ...] [--size 512 2048]
 
-FLOPs are mmengine's count (a multiply-add counts once, the papers'
-convention) of the whole segmentor (backbone, decode and auxiliary heads)
-on one image of --size (H W); ADE20K papers report 2048x512 inputs.
+Parameters of the whole segmentor (auxiliary head included); FLOPs are
+mmengine's count (a multiply-add counts once, the papers' convention) of
+its inference path (backbone and decode head) on one image of --size (H W);
+ADE20K papers report 2048x512 inputs, Cityscapes papers 1024x2048.
 Random weights: nothing is downloaded.
 """
 from __future__ import annotations
