@@ -94,18 +94,19 @@ def _auto(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     if torch.jit.is_tracing() or torch.compiler.is_exporting():
         # tracers and exporters (torch.jit.trace, torch.export, ONNX, FLOP
         # counters) record PyTorch ops; the compiled kernels are opaque to them
-        return _widened(dcnv3_core_reference, input, offset, mask, g)
-    if all(t.device.type == 'cpu' for t in tensors) and cpu.dcnv3_cpu_kernel_available():
-        return _widened(dcnv3_core_cpu, input, offset, mask, g)
-    if all(t.device.type == 'cuda' for t in tensors):
-        out = _try_triton(input, offset, mask, g)
-        if out is not None:
-            return out
-    # NOTE: measured on CPU (benchmarks/dcnv3.py): autograd through
-    # embedding_bag is slower than grid_sample's fused backward.
-    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return _widened(dcnv3_core_reference, input, offset, mask, g)
-    return _widened(dcnv3_core_gather, input, offset, mask, g)
+        fn = dcnv3_core_reference
+    elif all(t.device.type == 'cpu' for t in tensors) and cpu.dcnv3_cpu_kernel_available():
+        fn = dcnv3_core_cpu
+    else:
+        if all(t.device.type == 'cuda' for t in tensors):
+            out = _try_triton(input, offset, mask, g)  # Triton takes mixed dtypes as they are
+            if out is not None:
+                return out
+        # NOTE: measured on CPU (benchmarks/dcnv3.py): autograd through
+        # embedding_bag is slower than grid_sample's fused backward.
+        training = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        fn = dcnv3_core_reference if training else dcnv3_core_gather
+    return _widened(fn, input, offset, mask, g)
 
 
 def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
