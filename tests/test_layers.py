@@ -1,6 +1,6 @@
 """segkit's layers point one way and its modules import no cycle.
 
-    utils < ops < compat < models, datasets, engine < mmseg < evaluation < apis < cli
+    errors, utils < ops < compat < models, datasets, engine < mmseg < evaluation < apis < cli
 
 (``segkit.mmseg``, what configs import, is the registered packages together.)
 
@@ -14,7 +14,7 @@ import ast
 from tests.helpers import REPO
 
 PACKAGE = REPO / 'segkit'
-LAYERS = [('utils',), ('ops',), ('compat',), ('models', 'datasets', 'engine'), ('mmseg',),
+LAYERS = [('errors', 'utils'), ('ops',), ('compat',), ('models', 'datasets', 'engine'), ('mmseg',),
           ('evaluation',), ('apis',), ('cli',)]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 

@@ -26,15 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from segkit.errors import ExportError
 from segkit.utils.io import atomic_write_bytes
 from segkit.utils.optional import require
 
 __all__ = ['ExportError', 'OnnxSegmentor', 'SegmentorForExport', 'export_onnx',
            'with_plain_convs']
-
-
-class ExportError(RuntimeError):
-    """A model could not be exported; the message names the layer."""
 
 
 def with_plain_convs(model: torch.nn.Module) -> torch.nn.Module:

@@ -2,7 +2,7 @@
 
 ``tools/train.py`` and ``tools/test.py`` only parse arguments and call
 :func:`train` / :func:`test`. Problems a user can fix (a missing config, data
-root or checkpoint) are raised as :class:`SegkitError` before any model is
+root or checkpoint) are raised as :mod:`segkit.errors` before any model is
 built, with one line that says what is wrong and where.
 """
 from __future__ import annotations
@@ -16,15 +16,13 @@ from typing import Any
 import torch
 from mmengine.config import Config
 
+from segkit.errors import (CheckpointNotFoundError, ConfigError, ConfigNotFoundError,
+                           DataNotFoundError, SegkitError)
 from segkit.utils.configs import resolve_config
 from segkit.utils.io import atomic_write_text
 
 __all__ = ['SegkitError', 'load_config', 'check_data_roots', 'check_model_wiring', 'train',
            'test']
-
-
-class SegkitError(RuntimeError):
-    """An error the user can fix; tools print it as a single line."""
 
 
 # What each dataset type expects under its data_root, for error messages.
@@ -47,7 +45,7 @@ def load_config(config: str | os.PathLike, cfg_options: dict | None = None) -> C
     try:
         path = resolve_config(config)
     except FileNotFoundError as e:
-        raise SegkitError(str(e)) from None
+        raise ConfigNotFoundError(str(e)) from None
     cfg = Config.fromfile(os.fspath(path))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -76,18 +74,18 @@ def check_data_roots(cfg: Config, splits: tuple[str, ...] = ('train', 'val', 'te
     """Checks that every dataset's folders exist before anything is built.
 
     Raises:
-        SegkitError: naming the missing folder and the expected layout.
+        DataNotFoundError: naming the missing folder and the expected layout.
     """
     for split, ds in _datasets(cfg, splits):
         root = ds.get('data_root', '') or ''
         layout = DATASET_LAYOUTS.get(ds.get('type', ''), 'the layout of its dataset type')
         if root and not osp.isdir(root):
-            raise SegkitError(
+            raise DataNotFoundError(
                 f'{split} data root not found: {root} (expected {layout})')
         for key in ('img_path', 'seg_map_path'):
             sub = (ds.get('data_prefix') or {}).get(key)
             if sub and not osp.isdir(osp.join(root, sub)):
-                raise SegkitError(
+                raise DataNotFoundError(
                     f'{split} data root {root or "."} has no {sub}/ folder '
                     f'(expected {layout})')
 
@@ -109,7 +107,7 @@ def check_model_wiring(model: torch.nn.Module, size: tuple[int, int] = (64, 64))
     """Runs one small forward pass to catch mis-wired models before training.
 
     Raises:
-        SegkitError: naming the module whose input did not fit (for example a
+        ConfigError: naming the module whose input did not fit (for example a
             decode head whose ``in_channels`` differ from the backbone's).
     """
     entered: list[str] = []
@@ -125,7 +123,7 @@ def check_model_wiring(model: torch.nn.Module, size: tuple[int, int] = (64, 64))
     except RuntimeError as e:
         where = entered[-1] if entered else 'the model'
         message = ' '.join(str(e).split())
-        raise SegkitError(f'the model does not fit together at {where}: {message} '
+        raise ConfigError(f'the model does not fit together at {where}: {message} '
                           '(check in_channels / in_index of the heads against the '
                           "backbone's outputs)") from None
     finally:
@@ -154,15 +152,15 @@ def _set_optim_wrapper(cfg: Any, amp: bool, amp_dtype: str | None,
     scaling (CUDA only); bfloat16 and float32 train under segkit's
     non-finite guard."""
     if amp_dtype is not None and not amp:
-        raise SegkitError('amp_dtype is given without amp')
+        raise ConfigError('amp_dtype is given without amp')
     if amp:
         amp_dtype = amp_dtype or ('float16' if torch.cuda.is_available() else 'bfloat16')
         if amp_dtype not in ('float16', 'bfloat16'):
-            raise SegkitError(f"amp dtype must be 'float16' or 'bfloat16', got {amp_dtype!r}")
+            raise ConfigError(f"amp dtype must be 'float16' or 'bfloat16', got {amp_dtype!r}")
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if amp and amp_dtype == 'float16':
         if not torch.cuda.is_available():
-            raise SegkitError('float16 mixed precision needs CUDA (loss scaling); on the CPU '
+            raise ConfigError('float16 mixed precision needs CUDA (loss scaling); on the CPU '
                               'use bfloat16')
         # NOTE: AMP's dynamic loss scaling already skips steps with inf gradients
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -174,7 +172,7 @@ def _set_optim_wrapper(cfg: Any, amp: bool, amp_dtype: str | None,
         if amp:
             cfg.optim_wrapper.autocast_dtype = 'bfloat16'
     elif amp:
-        raise SegkitError(f'--amp with optim_wrapper type {wrapper!r}: set the mixed '
+        raise ConfigError(f'--amp with optim_wrapper type {wrapper!r}: set the mixed '
                           'precision in the config instead')
 
 
@@ -220,7 +218,7 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         cfg.load_from = None
     elif resume:
         if not osp.isfile(resume):
-            raise SegkitError(f'checkpoint to resume from not found: {resume}')
+            raise CheckpointNotFoundError(f'checkpoint to resume from not found: {resume}')
         cfg.resume = True
         cfg.load_from = resume
     _wrap_datasets(cfg, skip_bad_samples)
@@ -257,7 +255,7 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
 
     cfg = load_config(config, cfg_options)
     if not osp.isfile(checkpoint):
-        raise SegkitError(f'checkpoint not found: {checkpoint}')
+        raise CheckpointNotFoundError(f'checkpoint not found: {checkpoint}')
     check_data_roots(cfg, ('test',))
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])

@@ -17,12 +17,10 @@ from typing import Any
 
 import torch
 
+from segkit.errors import CheckpointError, CheckpointNotFoundError, UnsafeCheckpointError
+
 __all__ = ['CheckpointError', 'allow_mmengine_checkpoints', 'load_checkpoint_file',
            'register_checkpoint_loader']
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint file is missing, unreadable or not safe to load."""
 
 
 def _checkpoint_getattr(obj: Any, name: str) -> Any:
@@ -88,13 +86,14 @@ def load_checkpoint_file(filename: str | os.PathLike,
     """Loads a local checkpoint with ``weights_only=True``, with a clear error.
 
     Raises:
-        CheckpointError: the file is missing, is not a torch checkpoint, or
+        CheckpointNotFoundError: the file is missing (a ``FileNotFoundError``).
+        UnsafeCheckpointError: the file is not a torch checkpoint, or
             references objects outside the allow-list (a pickle that would run
-            code when loaded).
+            code when loaded); an ``UnpicklingError``.
     """
     filename = os.path.expanduser(os.fspath(filename))
     if not os.path.isfile(filename):
-        raise CheckpointError(f'checkpoint not found: {filename}')
+        raise CheckpointNotFoundError(f'checkpoint not found: {filename}')
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
@@ -102,12 +101,12 @@ def load_checkpoint_file(filename: str | os.PathLike,
         detail = next((line.strip() for line in reason
                        if 'GLOBAL' in line or 'Unsupported' in line or 'not allowed' in line),
                       reason[0] if reason else 'unpickling failed')
-        raise CheckpointError(
+        raise UnsafeCheckpointError(
             f'refusing to load {filename}: it contains objects that are not '
             f'plain tensors or data ({detail})') from None
     except Exception as e:  # noqa: BLE001 - junk bytes fail in many ways
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(
+        raise UnsafeCheckpointError(
             f'{filename} is not a readable torch checkpoint: {first}') from None
 
 

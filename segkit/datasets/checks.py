@@ -7,11 +7,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import DATASETS, TRANSFORMS
 
+from segkit.errors import BadSampleError
+
 __all__ = ['BadSampleError', 'ValidateSegSample', 'SafeDataset']
-
-
-class BadSampleError(ValueError):
-    """A sample's image or label cannot be used; the message names the files."""
 
 
 @TRANSFORMS.register_module()

@@ -11,11 +11,9 @@ from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmseg.registry import OPTIM_WRAPPERS
 
+from segkit.errors import NonFiniteLossError
+
 __all__ = ['NonFiniteLossError', 'NonFiniteGuardOptimWrapper']
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The training loss became NaN or infinite."""
 
 
 @OPTIM_WRAPPERS.register_module()

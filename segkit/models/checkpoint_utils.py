@@ -5,14 +5,10 @@ from typing import Any
 
 import torch.nn as nn
 
-from segkit.compat import CheckpointError
+from segkit.errors import CheckpointMismatchError
 
 __all__ = ['CheckpointMismatchError', 'backbone_state_dict', 'load_state_dict_checked',
            'read_checkpoint']
-
-
-class CheckpointMismatchError(CheckpointError):
-    """A checkpoint is for another architecture or another variant of this one."""
 
 
 def backbone_state_dict(checkpoint: dict, drop: tuple[str, ...]) -> dict:

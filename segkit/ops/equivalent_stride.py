@@ -36,15 +36,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from segkit.errors import DensifyError
 from segkit.utils.pair import pair
 
 __all__ = ['EAvgPool2d', 'EMaxPool2d', 'PhaseDecomposed', 'SampledGlobalPool', 'phase_split',
            'phase_merge',
            'econv2d_', 'DensifyError', 'DenseInfo', 'densify']
 
-
-class DensifyError(ValueError):
-    """A layer cannot be made exactly equivalent; the message names it."""
 
 
 def _window_counts(size: int, kernel: int, dilation: int, pad_lo: int, pad_hi: int,

@@ -5,11 +5,14 @@ import os
 import sys
 from typing import Callable
 
+from segkit.errors import SegkitError
+
 
 def run_cli(main: Callable[[], int | None], prog: str | None = None) -> None:
     """Calls ``main`` and exits with its status.
 
-    Any exception is printed as ``<prog>: error: <message>`` on one line and
+    Any exception is printed as ``<prog>: error: <message>`` on one line (a
+    :class:`~segkit.errors.SegkitError` without its type's name) and
     exits with status 1; set ``SEGKIT_DEBUG=1`` to get the full traceback.
     """
     prog = prog or os.path.basename(sys.argv[0])
@@ -22,8 +25,8 @@ def run_cli(main: Callable[[], int | None], prog: str | None = None) -> None:
         if os.environ.get('SEGKIT_DEBUG'):
             raise
         message = ' '.join(str(e).split()) or type(e).__name__
-        own = ('SegkitError', 'CheckpointError', 'CheckpointMismatchError')
-        kind = '' if type(e).__name__ in own else f'{type(e).__name__}: '
+        # segkit's own errors say what is wrong; others are named by their type
+        kind = '' if isinstance(e, SegkitError) else f'{type(e).__name__}: '
         print(f'{prog}: error: {kind}{message} (SEGKIT_DEBUG=1 shows the traceback)',
               file=sys.stderr)
         sys.exit(1)
