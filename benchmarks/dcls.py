@@ -31,7 +31,8 @@ def build(channels: int, device: torch.device) -> tuple:
     logging.getLogger().setLevel(logging.ERROR)
     ref = RefDcls2d(channels, channels, kernel_count=34, dilated_kernel_size=17, padding=8,
                     groups=channels, version='gauss', use_implicit_gemm=False).to(device)
-    ours = Dcls2d(channels, channels, 34, 17, padding=8, groups=channels).to(device)
+    ours = Dcls2d(channels, channels, 34, padding=8, dilated_kernel_size=17,
+                  groups=channels).to(device)
     ours.load_state_dict(ref.state_dict())
     return {'reference': ref, 'segkit': ours}
 

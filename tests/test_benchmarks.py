@@ -27,18 +27,18 @@ def test_dcls_and_dcnv3_benchmarks_run() -> None:
     assert result.stdout.count('\n| ') >= 5
 
 
-def test_kernel_shapes_and_model_sizes_benchmarks_run() -> None:
-    result = run_tool('benchmarks/kernel_shapes.py', '--repeats', '1', '--scale', '0.1')
+def test_shaped_conv_and_model_sizes_benchmarks_run() -> None:
+    result = run_tool('benchmarks/shaped_conv.py', '--repeats', '1', '--scale', '0.1')
     rows = [line for line in result.stdout.splitlines() if line.startswith('| ResNet')
             or line.startswith('| ConvNeXt')]
     assert len(rows) == 8
     assert {row.split('|')[4].strip() for row in rows[:4]} == {'0.778'}  # 7/9 of the weights
     assert 'worst training step ratio' in result.stdout
     result = run_tool('benchmarks/model_sizes.py',
-                      'configs/sample/upernet_convnext-c16-hex_sample-128x128.py',
+                      'configs/sample/upernet_convnext-c16-qh_sample-128x128.py',
                       '--size', '64', '64')
     assert result.stdout.strip().splitlines()[-1].startswith(
-        '| upernet_convnext-c16-hex_sample-128x128 |')
+        '| upernet_convnext-c16-qh_sample-128x128 |')
 
 
 def test_export_benchmark_runs() -> None:

@@ -9,9 +9,8 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(
-        arch=dict(depths=[1, 1, 2, 1], dims=[16, 32, 64, 128]),
+        arch=dict(depths=[1, 1, 2, 1], channels=[16, 32, 64, 128]),
         token_mixer='dw',
-        dcls_cfg=dict(kernel_count=12, dilated_kernel_size=9),
         drop_path_rate=0.0),
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, num_classes=7,
                      norm_cfg=norm_cfg),

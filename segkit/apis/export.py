@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from segkit.errors import ExportError
+from segkit.ops.constructed_kernel import ConstructedKernelConv
 from segkit.utils.io import atomic_write_bytes
 from segkit.utils.optional import require
 
@@ -35,14 +36,15 @@ __all__ = ['ExportError', 'OnnxSegmentor', 'SegmentorForExport', 'export_onnx',
 
 
 def with_plain_convs(model: torch.nn.Module) -> torch.nn.Module:
-    """A copy of ``model`` whose layers with a ``to_conv2d()`` (DCLS, designed
-    kernel shapes) are the plain convolutions they compute: their kernels
-    become constants of the exported graph."""
+    """A copy of ``model`` whose constructed-kernel convolutions (DCLS,
+    designed kernel shapes: :class:`~segkit.ops.ConstructedKernelConv`) are the
+    plain convolutions they compute: their kernels become constants of the
+    exported graph."""
     import copy
 
     model = copy.deepcopy(model)
     for name, module in list(model.named_modules()):
-        if name and hasattr(module, 'to_conv2d'):
+        if name and isinstance(module, ConstructedKernelConv):
             parent, _, child = name.rpartition('.')
             setattr(model.get_submodule(parent), child, module.to_conv2d())
     return model

@@ -6,8 +6,9 @@ from .dcnv3_layers import DCNv3Conv2d, DCNv3UPerHead
 from .dense_backbone import DenseBackbone
 from .internimage import InternImage, convert_internimage
 from .shaped_layers import ShapedBackbone, shape_convs, shaped_conv_layer
+from .token_mixers import TOKEN_MIXERS, TokenMixer
 
 __all__ = ['ConvNeXt', 'DCLSASPPHead', 'DCLSConv2d', 'DCLSEncoderDecoder', 'DCNv3Conv2d',
            'DCNv3UPerHead',
            'DenseBackbone', 'InternImage', 'ShapedBackbone', 'convert_convnext',
-           'convert_internimage', 'shape_convs', 'shaped_conv_layer']
+           'convert_internimage', 'shape_convs', 'shaped_conv_layer', 'TOKEN_MIXERS', 'TokenMixer']

@@ -14,6 +14,7 @@ from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 
 from segkit.ops.dcls import Dcls2d, grid_positions, repulsion_loss
+from segkit.utils.deprecation import renamed
 
 __all__ = ['DCLSConv2d', 'DCLSASPPHead', 'DCLSEncoderDecoder']
 
@@ -37,9 +38,9 @@ class DCLSConv2d(Dcls2d):
                  bias: bool | str = True, *, kernel_count: int,
                  dilated_kernel_size: int | tuple[int, int] | None = None,
                  version: str = 'gauss') -> None:
-        super().__init__(in_channels, out_channels, kernel_count,
-                         dilated_kernel_size or kernel_size, stride=stride, padding=padding,
-                         dilation=dilation, groups=groups, bias=bool(bias), version=version)
+        super().__init__(in_channels, out_channels, kernel_count, stride=stride,
+                         padding=padding, dilated_kernel_size=dilated_kernel_size or kernel_size,
+                         groups=groups, bias=bool(bias), version=version, dilation=dilation)
 
 
 @MODELS.register_module()
@@ -49,7 +50,10 @@ class DCLSASPPHead(ASPPHead):
     Each atrous branch of dilation ``d`` becomes a DCLS conv with 9 elements
     in a ``(2d+1) x (2d+1)`` kernel, its positions initialised exactly at the
     atrous grid (so at step 0 it computes the plain ASPP); training then moves
-    the taps. Arguments are those of ``ASPPHead`` plus ``dcls_version``.
+    the taps. Arguments are those of ``ASPPHead`` plus ``dcls_cfg``, the DCLS
+    layers' settings: ``version`` defaults to ``'v1'`` here (not ``Dcls2d``'s
+    ``'gauss'``), because a bilinear tap at an integer position is exactly an
+    atrous tap, so the head starts as the plain ASPP.
 
     Example:
         >>> head = DCLSASPPHead(in_channels=8, channels=8, dilations=(1, 2, 3), num_classes=3)
@@ -57,15 +61,24 @@ class DCLSASPPHead(ASPPHead):
         torch.Size([1, 3, 16, 16])
     """
 
-    def __init__(self, dilations: tuple[int, ...] = (1, 6, 12, 18), dcls_version: str = 'v1',
+    def __init__(self, dilations: tuple[int, ...] = (1, 6, 12, 18),
+                 dcls_cfg: dict | None = None, dcls_version: str | None = None,
                  **kwargs) -> None:
         super().__init__(dilations=dilations, **kwargs)
+        dcls_cfg = dict(dcls_cfg or {})
+        if dcls_version is not None:
+            renamed('dcls_version', "dcls_cfg=dict(version=...)", 'DCLSASPPHead')
+            dcls_cfg['version'] = dcls_version
+        dcls_version = dcls_cfg.setdefault('version', 'v1')
+        if dcls_cfg.setdefault('kernel_count', 9) != 9:
+            raise ValueError('DCLSASPPHead starts its 9 taps on the 3 x 3 atrous grid: '
+                             f"kernel_count must be 9, got {dcls_cfg['kernel_count']}")
         for index, d in enumerate(dilations):
             if d == 1:
                 continue
             branch = ConvModule(
                 self.in_channels, self.channels, 2 * d + 1, padding=d,
-                conv_cfg=dict(type='DCLS', kernel_count=9, version=dcls_version),
+                conv_cfg=dict(type='DCLS', **dcls_cfg),
                 norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
             with torch.no_grad():
                 rows, cols = torch.meshgrid(torch.arange(3), torch.arange(3), indexing='ij')

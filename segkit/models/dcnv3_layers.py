@@ -13,6 +13,7 @@ from mmseg.models.decode_heads import UPerHead
 from mmseg.registry import MODELS
 
 from segkit.ops.dcnv3 import DCNv3
+from segkit.utils.deprecation import renamed
 
 __all__ = ['DCNv3Conv2d', 'DCNv3UPerHead']
 
@@ -28,9 +29,12 @@ class DCNv3Conv2d(nn.Module):
     Args:
         in_channels, out_channels, kernel_size, stride, padding, dilation:
             As for ``nn.Conv2d`` (``padding`` defaults to "same").
-        groups: Must be 1 (DCNv3 groups are ``group``).
+        groups: The conv's channel groups, which ``ConvModule`` passes; must
+            be 1 (DCNv3 samples each channel on its own, then mixes them).
         bias: Ignored, see above.
-        group: DCNv3 groups (``in_channels`` must divide by it).
+        deform_groups: DCNv3 groups, each with its own offsets and mask (the
+            operator's ``group``; mmcv's word for DCN's offset groups, since
+            ``groups`` is taken); ``in_channels`` must divide by it.
         offset_scale: DCNv3 offset scale.
     """
 
@@ -39,11 +43,15 @@ class DCNv3Conv2d(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
                  stride: int = 1, padding: int | None = None, dilation: int = 1,
-                 groups: int = 1, bias: bool | str = True, group: int = 4,
-                 offset_scale: float = 1.0) -> None:
+                 groups: int = 1, bias: bool | str = True, deform_groups: int = 4,
+                 offset_scale: float = 1.0, group: int | None = None) -> None:
         super().__init__()
+        if group is not None:
+            renamed("conv_cfg=dict(type='DCNv3', group=...)", 'deform_groups', 'DCNv3Conv2d')
+            deform_groups = group
         if groups != 1:
-            raise ValueError(f'DCNv3 conv layers take group=, not groups= (got groups={groups})')
+            raise ValueError('DCNv3 conv layers have channel groups=1 (their offset groups '
+                             f'are deform_groups), got groups={groups}')
         kernel_size = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
         stride = stride if isinstance(stride, int) else stride[0]
         dilation = dilation if isinstance(dilation, int) else dilation[0]
@@ -54,7 +62,7 @@ class DCNv3Conv2d(nn.Module):
         self.kernel_size, self.stride = (kernel_size,) * 2, (stride,) * 2
         self.padding, self.dilation, self.groups = (padding,) * 2, (dilation,) * 2, 1
         self.dcn = DCNv3(in_channels, kernel_size, stride=stride, pad=padding,
-                         dilation=dilation, group=group, offset_scale=offset_scale)
+                         dilation=dilation, group=deform_groups, offset_scale=offset_scale)
         self.proj = (nn.Conv2d(in_channels, out_channels, 1)
                      if out_channels != in_channels else None)
 
@@ -75,22 +83,25 @@ class DCNv3UPerHead(UPerHead):
     """UPerNet whose fusion convs are DCNv3 layers.
 
     The 3x3 convs that smooth each FPN level and the bottleneck that fuses
-    the concatenated levels sample with DCNv3 (``dcn_group`` groups) instead
-    of a fixed 3x3 grid; laterals and the pyramid pooling module stay 1x1.
-    Inputs, outputs and arguments are those of ``UPerHead``.
+    the concatenated levels sample with DCNv3 (``deform_groups`` offset
+    groups) instead of a fixed 3x3 grid; laterals and the pyramid pooling
+    module stay 1x1. Inputs, outputs and arguments are those of ``UPerHead``.
 
     Example:
         >>> head = DCNv3UPerHead(in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3],
-        ...                      channels=16, num_classes=3, dcn_group=4)
+        ...                      channels=16, num_classes=3, deform_groups=4)
         >>> feats = [torch.randn(1, c, 32 // 2**i, 32 // 2**i)
         ...          for i, c in enumerate([8, 16, 32, 64])]
         >>> head(feats).shape
         torch.Size([1, 3, 32, 32])
     """
 
-    def __init__(self, dcn_group: int = 4, **kwargs) -> None:
+    def __init__(self, deform_groups: int = 4, dcn_group: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        conv_cfg = dict(type='DCNv3', group=dcn_group)
+        if dcn_group is not None:
+            renamed('dcn_group', 'deform_groups', 'DCNv3UPerHead')
+            deform_groups = dcn_group
+        conv_cfg = dict(type='DCNv3', deform_groups=deform_groups)
         common = dict(conv_cfg=conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
         self.fpn_convs = nn.ModuleList(
             ConvModule(self.channels, self.channels, 3, padding=1, **common)

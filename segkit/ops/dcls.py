@@ -36,9 +36,10 @@ from typing import Literal
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from segkit.utils.pair import pair
+
+from .constructed_kernel import ConstructedKernelConv
 
 __all__ = ['Dcls2d', 'construct_kernel', 'grid_positions', 'repulsion_loss']
 
@@ -113,32 +114,40 @@ def construct_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | 
         return torch.einsum('oikr,oikc->oirc', gy * scale.unsqueeze(-1), gx)
 
 
-class Dcls2d(nn.Module):
+class Dcls2d(ConstructedKernelConv):
     """2D convolution whose kernel elements have learnable positions.
+
+    The constructor is the reference's (``DCLS.construct.modules.Dcls2d`` of
+    the ``dcls`` package, in its order), so code written for it runs
+    unchanged; ``dilation`` is segkit's addition (equivalent stride).
 
     Args:
         in_channels: Input channels.
         out_channels: Output channels.
         kernel_count: Elements per kernel (K).
+        stride, padding: As for ``nn.Conv2d``.
         dilated_kernel_size: Size (h, w) of the grid the elements live on.
-        stride, padding, dilation, groups, bias: As for ``nn.Conv2d``; the
-            dilation spaces the dense kernel's taps (equivalent stride).
-        version: ``'gauss'`` (default; Gaussian interpolation, normalised
-            over the grid), ``'v1'`` (bilinear, normalised) or ``'v0'``
-            (bilinear, not normalised; taps falling outside the grid are
-            dropped). ``P[0]`` is the column position for ``'gauss'`` and
-            ``'v1'``, the row position for ``'v0'``, as in the reference.
+        groups, bias, padding_mode: As for ``nn.Conv2d``.
+        version: ``'gauss'`` (default, as the reference; Gaussian
+            interpolation, normalised over the grid), ``'v1'`` (bilinear,
+            normalised) or ``'v0'`` (bilinear, not normalised; taps falling
+            outside the grid are dropped). ``P[0]`` is the column position
+            for ``'gauss'`` and ``'v1'``, the row position for ``'v0'``, as
+            in the reference.
+        dilation: Spaces the dense kernel's taps (as ``nn.Conv2d``'s; 1 in
+            the reference).
 
     Example:
-        >>> m = Dcls2d(8, 8, kernel_count=5, dilated_kernel_size=7, padding=3, groups=8)
+        >>> m = Dcls2d(8, 8, kernel_count=5, padding=3, dilated_kernel_size=7, groups=8)
         >>> m(torch.randn(2, 8, 20, 20)).shape
         torch.Size([2, 8, 20, 20])
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_count: int,
-                 dilated_kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
-                 padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1,
-                 groups: int = 1, bias: bool = True, version: Version = 'gauss') -> None:
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                 dilated_kernel_size: int | tuple[int, int] = 1, groups: int = 1,
+                 bias: bool = True, padding_mode: str = 'zeros', version: Version = 'gauss',
+                 dilation: int | tuple[int, int] = 1) -> None:
         super().__init__()
         if in_channels % groups or out_channels % groups:
             raise ValueError(f'in_channels ({in_channels}) and out_channels ({out_channels}) '
@@ -147,8 +156,15 @@ class Dcls2d(nn.Module):
             raise ValueError(f"version must be 'gauss', 'v1' or 'v0', got {version!r}")
         if kernel_count < 1:
             raise ValueError(f'kernel_count must be >= 1, got {kernel_count}')
+        if kernel_count > 1 and pair(dilated_kernel_size) == (1, 1):
+            # NOTE: before segkit 0.2 the fourth positional argument was the
+            # kernel size; in the reference's order it is the stride
+            raise ValueError(f'{kernel_count} elements on a 1 x 1 grid: give dilated_kernel_size= '
+                             '(arguments are in the dcls package\'s order: in_channels, '
+                             'out_channels, kernel_count, stride, padding, dilated_kernel_size)')
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_count, self.version, self.groups = kernel_count, version, groups
+        self.padding_mode = padding_mode
         self.dilated_kernel_size = pair(dilated_kernel_size)
         self.stride, self.padding, self.dilation = pair(stride), pair(padding), pair(dilation)
         self._own_spacing = (self.dilation, self.padding)
@@ -162,7 +178,6 @@ class Dcls2d(nn.Module):
                              persistent=False)
         self.register_buffer('idx_w', torch.arange(self.dilated_kernel_size[1]).float(),
                              persistent=False)
-        self._cache: tuple[tuple, torch.Tensor] | None = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -208,35 +223,8 @@ class Dcls2d(nn.Module):
         return construct_kernel(self.weight, self.P, self.SIG, self.dilated_kernel_size,
                                 self.version, self.idx_h, self.idx_w)
 
-    def _kernel(self) -> torch.Tensor:
-        if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
-            # (compilers and exporters trace the construction: the cache keys
-            # on data pointers, which traced tensors do not have)
-            self._cache = None
-            return self.construct_kernel()
-        # eval + no_grad: reuse the kernel until a parameter changes (an
-        # optimiser step or load_state_dict bumps the tensors' versions)
-        params = [p for p in (self.weight, self.P, self.SIG) if p is not None]
-        key = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in params)
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self.construct_kernel())
-        return self._cache[1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self._kernel(), self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
-
-    @torch.no_grad()
-    def to_conv2d(self) -> nn.Conv2d:
-        """The ``nn.Conv2d`` this layer computes now (its constructed kernel as a
-        plain weight): for export and deployment."""
-        size = self.dilated_kernel_size
-        conv = nn.Conv2d(self.in_channels, self.out_channels, size, self.stride, self.padding,
-                         self.dilation, self.groups, self.bias is not None).to(self.weight)
-        conv.weight.copy_(self.construct_kernel())
-        if self.bias is not None:
-            conv.bias.copy_(self.bias)
-        return conv
+    def kernel_parameters(self) -> list[torch.Tensor]:
+        return [p for p in (self.weight, self.P, self.SIG) if p is not None]
 
     def extra_repr(self) -> str:
         return (f'{self.in_channels}, {self.out_channels}, kernel_count={self.kernel_count}, '

@@ -31,7 +31,10 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
+from segkit.utils.deprecation import renamed
 from segkit.utils.pair import pair
+
+from .constructed_kernel import ConstructedKernelConv
 
 __all__ = ['ORIENTATIONS', 'SHAPES', 'ShapedConv2d', 'kernel_footprint', 'square_to_shaped']
 
@@ -101,7 +104,7 @@ def _footprints(shape: Shape, kernel_size: tuple[int, int], out_channels: int) -
     return footprint.expand(out_channels, *kernel_size)
 
 
-class ShapedConv2d(nn.Conv2d):
+class ShapedConv2d(ConstructedKernelConv, nn.Conv2d):
     """A convolution whose kernel covers only the footprint ``shape`` names.
 
     ``weight`` holds only the kept taps, (out, in/groups, taps), so parameter
@@ -141,7 +144,6 @@ class ShapedConv2d(nn.Conv2d):
         self.register_buffer('tap_index', taps, persistent=False)
         self.weight = nn.Parameter(self.weight.new_empty(
             out_channels, in_channels // groups, taps.shape[1]))
-        self._cache: tuple[tuple, torch.Tensor] | None = None
         self.reset_parameters()
 
     @property
@@ -161,7 +163,7 @@ class ShapedConv2d(nn.Conv2d):
             bound = 1 / math.sqrt(self.weight.shape[1] * self.weight.shape[2])
             nn.init.uniform_(self.bias, -bound, bound)
 
-    def dense_weight(self) -> torch.Tensor:
+    def construct_kernel(self) -> torch.Tensor:
         """The (out, in/groups, kh, kw) kernel, zero outside the footprint."""
         out, cin, taps = self.weight.shape
         kh, kw = self.kernel_size
@@ -169,32 +171,13 @@ class ShapedConv2d(nn.Conv2d):
         return self.weight.new_zeros(out, cin, kh * kw).scatter(2, index, self.weight).view(
             out, cin, kh, kw)
 
-    def _kernel(self) -> torch.Tensor:
-        if self.training or torch.is_grad_enabled() or torch.compiler.is_compiling():
-            # (compilers and exporters trace the scatter: the cache keys on
-            # data pointers, which traced tensors do not have)
-            self._cache = None
-            return self.dense_weight()
-        # eval without gradients: reuse the kernel until the weight changes
-        key = (self.weight.data_ptr(), self.weight._version, self.weight.dtype,
-               self.weight.device)
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self.dense_weight())
-        return self._cache[1]
+    def kernel_parameters(self) -> list[torch.Tensor]:
+        return [self.weight]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._conv_forward(x, self._kernel(), self.bias)
-
-    @torch.no_grad()
-    def to_conv2d(self) -> nn.Conv2d:
-        """The plain ``nn.Conv2d`` with the zero-filled k x k kernel: for export."""
-        conv = nn.Conv2d(self.in_channels, self.out_channels, self.kernel_size, self.stride,
-                         self.padding, self.dilation, self.groups, self.bias is not None,
-                         self.padding_mode).to(self.weight)
-        conv.weight.copy_(self.dense_weight())
-        if self.bias is not None:
-            conv.bias.copy_(self.bias)
-        return conv
+    def dense_weight(self) -> torch.Tensor:
+        """Deprecated name of :meth:`construct_kernel`."""
+        renamed('ShapedConv2d.dense_weight()', 'construct_kernel()', 'ShapedConv2d')
+        return self.construct_kernel()
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, shape={self.shape}, taps={self.weight.shape[2]}'

@@ -7,7 +7,18 @@ import difflib
 import os
 from pathlib import Path
 
-__all__ = ['config_dir', 'list_configs', 'resolve_config']
+from segkit.utils.deprecation import renamed
+
+__all__ = ['RENAMED', 'config_dir', 'list_configs', 'resolve_config']
+
+# old config name -> new (segkit 0.2: the designed-shape tag is 'qh' everywhere)
+RENAMED = {
+    'upernet_convnext-t-hex_8xb2-160k_ade20k-512x512':
+        'upernet_convnext-t-qh_8xb2-160k_ade20k-512x512',
+    'upernet_convnext-t-hex_8xb1-160k_cityscapes-512x1024':
+        'upernet_convnext-t-qh_8xb1-160k_cityscapes-512x1024',
+    'upernet_convnext-c16-hex_sample-128x128': 'upernet_convnext-c16-qh_sample-128x128',
+}
 
 
 def config_dir() -> Path:
@@ -36,6 +47,10 @@ def resolve_config(config: str | os.PathLike) -> Path:
     if path.is_file():
         return path
     name = path.as_posix().removesuffix('.py').removeprefix('configs/')
+    folder, _, stem = name.rpartition('/')
+    if stem in RENAMED:
+        renamed(stem, RENAMED[stem], 'config name')
+        name = f'{folder}/{RENAMED[stem]}' if folder else RENAMED[stem]
     names = list_configs()
     matches = [n for n in names if n == name or n.rsplit('/', 1)[-1] == name]
     if len(matches) == 1:

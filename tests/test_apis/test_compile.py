@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow  # inductor compiles C++, seconds to tens of secon
 # one sample model per family: densified + shaped ResNet, DCLS ConvNeXt,
 # hexagonal depthwise ConvNeXt, InternImage (DCNv3)
 FAMILIES = ['fcn_dense-r18-qh_sample-128x128', 'upernet_convnext-c16-dcls_sample-128x128',
-            'upernet_convnext-c16-hex_sample-128x128', 'upernet_internimage-c16_sample-128x128']
+            'upernet_convnext-c16-qh_sample-128x128', 'upernet_internimage-c16_sample-128x128']
 
 
 @pytest.mark.parametrize('config', FAMILIES)

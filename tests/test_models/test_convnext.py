@@ -1,4 +1,4 @@
-"""ConvNeXt with dw / dcls / dcnv3 mixers, DCLS layers and training support."""
+"""ConvNeXt with its registered mixers (dw / dcls / dcnv3), DCLS layers and training support."""
 from __future__ import annotations
 
 import pytest
@@ -11,8 +11,9 @@ from segkit.models.checkpoint_utils import CheckpointMismatchError
 from tests.helpers.backbones import check_output_stride, check_shapes_and_gradients
 from segkit.ops import Dcls2d
 
-TINY = dict(depths=[1, 1, 2, 1], dims=[8, 16, 32, 64])
-SMALL_DCLS = dict(kernel_count=6, dilated_kernel_size=7)
+TINY = dict(depths=[1, 1, 2, 1], channels=[8, 16, 32, 64])
+SMALL_DCLS = dict(type='dcls', kernel_count=6, dilated_kernel_size=7)
+MIXERS = {'dw': 'dw', 'dcls': SMALL_DCLS, 'dcnv3': dict(type='dcnv3', groups=(2, 4, 8, 8))}
 
 
 def _head_params(dim: int) -> int:
@@ -30,8 +31,7 @@ def test_published_parameter_counts(arch: str, mixer: str, expected: float) -> N
 
 @pytest.mark.parametrize('mixer', ['dw', 'dcls', 'dcnv3'])
 def test_shapes_gradients_no_nan(mixer: str) -> None:
-    net = ConvNeXt(TINY, token_mixer=mixer, dcls_cfg=SMALL_DCLS, dcnv3_groups=(2, 4, 8, 8),
-                   drop_path_rate=0.1)
+    net = ConvNeXt(TINY, token_mixer=MIXERS[mixer], drop_path_rate=0.1)
     net.init_weights()
     # kernel == stride downsampling floors: 12 -> 6 -> 3 -> 1
     check_shapes_and_gradients(net, torch.randn(2, 3, 64, 48),
@@ -39,7 +39,7 @@ def test_shapes_gradients_no_nan(mixer: str) -> None:
 
 
 def test_dcls_positions_shared_per_stage() -> None:
-    net = ConvNeXt(TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS)
+    net = ConvNeXt(TINY, token_mixer=SMALL_DCLS)
     stage = net.stages[2]
     assert stage[0].dwconv.P is stage[1].dwconv.P
     names = [n for n, _ in net.named_parameters() if n.endswith('dwconv.P')]
@@ -51,7 +51,7 @@ def test_dcls_positions_shared_per_stage() -> None:
 @pytest.mark.parametrize('output_stride', [16, 8])
 def test_output_stride_is_exact(mixer: str, output_stride: int) -> None:
     torch.manual_seed(0)
-    kwargs = dict(token_mixer=mixer, dcls_cfg=SMALL_DCLS, dcnv3_groups=(2, 4, 8, 8))
+    kwargs = dict(token_mixer=MIXERS[mixer])
     plain = ConvNeXt(TINY, **kwargs)
     for name, p in plain.named_parameters():  # deform for real
         if '.offset.' in name or '.mask.' in name:
@@ -102,7 +102,7 @@ def test_dcls_aspp_head_starts_as_plain_aspp(version: str) -> None:
     torch.manual_seed(0)
     common = dict(in_channels=8, channels=8, dilations=(1, 2, 3), num_classes=3,
                   norm_cfg=dict(type='BN'))
-    ours = MODELS.build(dict(type='DCLSASPPHead', dcls_version=version, **common)).eval()
+    ours = MODELS.build(dict(type='DCLSASPPHead', dcls_cfg=dict(version=version), **common)).eval()
     plain = MODELS.build(dict(type='ASPPHead', **common)).eval()
     # copy everything, with each atrous 3x3 kernel laid out as DCLS elements
     state = plain.state_dict()
@@ -187,7 +187,7 @@ def test_repulsion_loss_in_training() -> None:
     model = MODELS.build(dict(
         type='DCLSEncoderDecoder', repulsion_weight=0.5,
         data_preprocessor=dict(type='SegDataPreProcessor', size=(32, 32)),
-        backbone=dict(type='ConvNeXt', arch=TINY, token_mixer='dcls', dcls_cfg=SMALL_DCLS),
+        backbone=dict(type='ConvNeXt', arch=TINY, token_mixer=SMALL_DCLS),
         decode_head=dict(type='FCNHead', in_channels=64, in_index=3, channels=8, num_classes=3)))
     sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 3, (1, 32, 32))))
     sample.set_metainfo(dict(img_shape=(32, 32), ori_shape=(32, 32), pad_shape=(32, 32)))
@@ -197,3 +197,33 @@ def test_repulsion_loss_in_training() -> None:
     assert losses['loss_repulsion'] > 0
     losses['loss_repulsion'].backward()
     assert model.backbone.stages[0][0].dwconv.P.grad.abs().sum() > 0
+
+
+def test_a_new_mixer_is_one_registration() -> None:
+    """A mixer registered from outside builds into ConvNeXt, with its own
+    stage-wise layers and whole-network step, without touching convnext.py."""
+    from segkit.models.token_mixers import TOKEN_MIXERS, TokenMixer
+
+    class Shift(torch.nn.Module):  # a parameter-free mixer: roll the map by one pixel
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.roll(x, 1, dims=-1)
+
+    @TOKEN_MIXERS.register_module('toy_shift')
+    class ShiftMixer(TokenMixer):
+        def __init__(self, every: int = 1, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.every, self.stages_seen = every, []
+
+        def build_stage(self, channels, depth, stage):
+            self.stages_seen.append((channels, depth, stage))
+            return [Shift() for _ in range(depth)]
+
+    try:
+        net = ConvNeXt(TINY, token_mixer=dict(type='toy_shift', every=2))
+        assert net.mixer.every == 2 and net.mixer.arch == 'custom'
+        assert net.mixer.stages_seen == [(8, 1, 0), (16, 1, 1), (32, 2, 2), (64, 1, 3)]
+        assert all(isinstance(block.dwconv, Shift) for stage in net.stages for block in stage)
+        outs = net(torch.randn(1, 3, 32, 32))
+        assert [o.shape[1] for o in outs] == [8, 16, 32, 64]
+    finally:
+        TOKEN_MIXERS.module_dict.pop('toy_shift')

@@ -11,18 +11,18 @@ from segkit.ops import DCNv3
 
 
 def test_conv_layer_matches_the_module_it_wraps() -> None:
-    layer = build_conv_layer(dict(type='DCNv3', group=2), 8, 8, 3, padding=1)
+    layer = build_conv_layer(dict(type='DCNv3', deform_groups=2), 8, 8, 3, padding=1)
     assert isinstance(layer, DCNv3Conv2d)
     x = torch.randn(2, 8, 10, 11)
     torch.testing.assert_close(layer(x), layer.dcn(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
-    wider = build_conv_layer(dict(type='DCNv3', group=2), 8, 12, 3, padding=1)
+    wider = build_conv_layer(dict(type='DCNv3', deform_groups=2), 8, 12, 3, padding=1)
     assert wider(x).shape == (2, 12, 10, 11)
-    with pytest.raises(ValueError, match='group=, not groups='):
+    with pytest.raises(ValueError, match='offset groups are deform_groups'):
         build_conv_layer(dict(type='DCNv3'), 8, 8, 3, groups=8)
 
 
 def test_conv_module_with_dcnv3_trains() -> None:
-    block = ConvModule(8, 8, 3, padding=1, conv_cfg=dict(type='DCNv3', group=4),
+    block = ConvModule(8, 8, 3, padding=1, conv_cfg=dict(type='DCNv3', deform_groups=4),
                        norm_cfg=dict(type='BN'))
     block.init_weights()
     out = block(torch.randn(2, 8, 9, 9))
@@ -33,7 +33,7 @@ def test_conv_module_with_dcnv3_trains() -> None:
 def test_dcnv3_uperhead() -> None:
     channels = [8, 16, 32, 64]
     head = MODELS.build(dict(type='DCNv3UPerHead', in_channels=channels, in_index=[0, 1, 2, 3],
-                             channels=16, num_classes=5, dcn_group=4,
+                             channels=16, num_classes=5, deform_groups=4,
                              norm_cfg=dict(type='BN')))
     assert all(isinstance(m.conv, DCNv3Conv2d) for m in head.fpn_convs)
     assert isinstance(head.fpn_bottleneck.conv, DCNv3Conv2d)

@@ -35,11 +35,12 @@ def _build(name: str, args: dict, **overrides) -> tuple[torch.nn.Module, str]:
         arch = {k: args[k] for k in ('channels', 'depths', 'groups', 'layer_scale', 'post_norm')}
         return InternImage(arch, mlp_ratio=args['mlp_ratio'], offset_scale=args['offset_scale'],
                            **overrides), 'internimage'
-    mixer = dict(token_mixer='dcls', dcls_cfg=dict(kernel_count=args['dcls_kernel_count'],
-                                                   dilated_kernel_size=args['dcls_kernel_size'])
+    mixer = dict(token_mixer=dict(type='dcls', kernel_count=args['dcls_kernel_count'],
+                                  dilated_kernel_size=args['dcls_kernel_size'])
                  ) if 'dcls_kernel_size' in args else dict(token_mixer='dw')
-    return ConvNeXt(dict(depths=args['depths'], dims=args['dims']),
-                    layer_scale_init_value=args['layer_scale_init_value'],
+    # the original's dims and layer_scale_init_value are segkit's channels and layer_scale
+    return ConvNeXt(dict(depths=args['depths'], channels=args['dims']),
+                    layer_scale=args['layer_scale_init_value'],
                     **{**mixer, **overrides}), 'convnext'
 
 
@@ -154,13 +155,13 @@ def test_dcls_file_into_another_version_is_refused(version: str, tmp_path: Path)
     path = tmp_path / 'convnext_dcls_tiny_1k_224_ema.pth'
     torch.save(golden['checkpoint'], path)
     args = golden['args']
-    net = ConvNeXt(dict(depths=args['depths'], dims=args['dims']), token_mixer='dcls',
-                   dcls_cfg=dict(kernel_count=34, dilated_kernel_size=17, version=version),
-                   **_pretrained(path))
+    net = ConvNeXt(dict(depths=args['depths'], channels=args['dims']),
+                   token_mixer=dict(type='dcls', kernel_count=34, dilated_kernel_size=17,
+                                    version=version), **_pretrained(path))
     with pytest.raises(CheckpointMismatchError,
                        match=f"version 'v0' but this ConvNeXt uses '{version}'"):
         net.init_weights()
-    plain = ConvNeXt(dict(depths=args['depths'], dims=args['dims']), token_mixer='dw',
+    plain = ConvNeXt(dict(depths=args['depths'], channels=args['dims']), token_mixer='dw',
                      **_pretrained(path))
     with pytest.raises(CheckpointMismatchError, match="uses no DCLS"):
         plain.init_weights()
@@ -169,19 +170,18 @@ def test_dcls_file_into_another_version_is_refused(version: str, tmp_path: Path)
 def test_a_file_may_declare_its_dcls_version(tmp_path: Path) -> None:
     """A segkit-trained v1 backbone loads into a v1 model when the file (or the
     init_cfg) says it is v1, and not into the default v0 model."""
-    arch = dict(depths=[1, 1, 1, 1], dims=[8, 16, 32, 64])
-    dcls = dict(kernel_count=4, dilated_kernel_size=5)
-    source = ConvNeXt(arch, token_mixer='dcls', dcls_cfg=dict(dcls, version='v1'))
+    arch = dict(depths=[1, 1, 1, 1], channels=[8, 16, 32, 64])
+    dcls = dict(type='dcls', kernel_count=4, dilated_kernel_size=5)
+    source = ConvNeXt(arch, token_mixer=dict(dcls, version='v1'))
     state = {k: v for k, v in source.state_dict().items() if not k.startswith('norm')}
     plain, declared = tmp_path / 'plain.pth', tmp_path / 'declared.pth'
     torch.save({'state_dict': state}, plain)
     torch.save({'state_dict': state, 'meta': {'dcls_version': 'v1'}}, declared)
     for path, extra in ((declared, {}), (plain, {'dcls_version': 'v1'})):
-        net = ConvNeXt(arch, token_mixer='dcls', dcls_cfg=dict(dcls, version='v1'),
-                       **_pretrained(path, **extra))
+        net = ConvNeXt(arch, token_mixer=dict(dcls, version='v1'), **_pretrained(path, **extra))
         net.init_weights()
         assert torch.equal(net.stages[0][0].dwconv.P, state['stages.0.0.dwconv.P'])
-    net = ConvNeXt(arch, token_mixer='dcls', dcls_cfg=dcls, **_pretrained(declared))
+    net = ConvNeXt(arch, token_mixer=dcls, **_pretrained(declared))
     with pytest.raises(CheckpointMismatchError, match="version 'v1' but this ConvNeXt uses 'v0'"):
         net.init_weights()
     assert convert_convnext({'state_dict': state}).keys() == state.keys()

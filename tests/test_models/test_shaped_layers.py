@@ -1,5 +1,5 @@
 """Designed kernel shapes in mmseg: the 'Shaped' conv layer, the orientation
-policy, ShapedBackbone (ResNet-qh) and ConvNeXt's 'hex' mixer."""
+policy, ShapedBackbone (ResNet-qh) and ConvNeXt's 'shaped' mixer."""
 from __future__ import annotations
 
 import logging
@@ -79,7 +79,7 @@ def test_square_imagenet_weights_load_with_their_kept_taps(tmp_path: Path) -> No
     said = _log_of(shaped.init_weights)
     conv = shaped.backbone.layer2[0].conv1
     mask = conv.footprint[:, None].expand_as(square.layer2[0].conv1.weight)
-    torch.testing.assert_close(conv.dense_weight(), square.layer2[0].conv1.weight * mask,
+    torch.testing.assert_close(conv.construct_kernel(), square.layer2[0].conv1.weight * mask,
                                rtol=0, atol=0)
     torch.testing.assert_close(shaped.backbone.layer2[0].bn1.weight,
                                square.layer2[0].bn1.weight)
@@ -107,11 +107,11 @@ def test_dense_shaped_resnet_is_exact(output_stride: int) -> None:
         torch.testing.assert_close(out[..., ::e, ::e], ref, rtol=1e-4, atol=1e-4)
 
 
-ARCH = dict(depths=[1, 1, 2, 1], dims=[8, 16, 32, 64])
+ARCH = dict(depths=[1, 1, 2, 1], channels=[8, 16, 32, 64])
 
 
 def test_convnext_hex_mixers() -> None:
-    net = ConvNeXt(ARCH, token_mixer='hex')
+    net = ConvNeXt(ARCH, token_mixer='shaped')
     mixers = [block.dwconv for stage in net.stages for block in stage]
     assert [m.shape for m in mixers] == ['qh-right', 'qh-down', 'qh-left', 'qh-up', 'qh-right']
     assert all(m.weight.shape[2] == 37 and torch.equal(m.footprint[0],
@@ -119,36 +119,36 @@ def test_convnext_hex_mixers() -> None:
                for m in mixers)
     check_shapes_and_gradients(net, torch.randn(2, 3, 64, 48),
                                [(2, 8, 16, 12), (2, 16, 8, 6), (2, 32, 4, 3), (2, 64, 2, 1)])
-    mixed = ConvNeXt(ARCH, token_mixer='hex', hex_shape='qh-mixed')
+    mixed = ConvNeXt(ARCH, token_mixer=dict(type='shaped', shape='qh-mixed'))
     assert {block.dwconv.shape for stage in mixed.stages for block in stage} == {'qh-mixed'}
 
 
 @pytest.mark.parametrize('output_stride', [16, 8])
 def test_convnext_hex_output_stride_is_exact(output_stride: int) -> None:
     torch.manual_seed(0)
-    check_output_stride(ConvNeXt(ARCH, token_mixer='hex'),
-                        ConvNeXt(ARCH, token_mixer='hex', output_stride=output_stride),
+    check_output_stride(ConvNeXt(ARCH, token_mixer='shaped'),
+                        ConvNeXt(ARCH, token_mixer='shaped', output_stride=output_stride),
                         output_stride, torch.randn(1, 3, 70, 64))
 
 
 def test_convnext_hex_from_the_released_square_layout(tmp_path: Path) -> None:
     """A ConvNeXt file in the released layout (tests/data/official/convnext.pt,
-    made with the original class) loads into a 'hex' model: the kept taps of
+    made with the original class) loads into a 'shaped' model: the kept taps of
     each 7x7 depthwise kernel, everything else unchanged."""
     golden = torch.load(REPO / 'tests/data/official/convnext.pt', weights_only=True)
     path = tmp_path / 'convnext_tiny_1k_224.pth'
     torch.save(golden['checkpoint'], path)
     args = golden['args']
-    net = ConvNeXt(dict(depths=args['depths'], dims=args['dims']), token_mixer='hex',
+    net = ConvNeXt(dict(depths=args['depths'], channels=args['dims']), token_mixer='shaped',
                    init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     said = _log_of(net.init_weights)
-    assert any('hexagonal mixers keep 37 of 49 taps' in m for m in said)
+    assert any('shaped mixers (cycle) keep 37 of 49 taps' in m for m in said)
     square = golden['checkpoint']['model']
     for name, module in net.named_modules():
         if isinstance(module, ShapedConv2d):
             weight = square[f'{name}.weight']
             mask = module.footprint[:, None].expand_as(weight)
-            torch.testing.assert_close(module.dense_weight(), weight * mask, rtol=0, atol=0)
+            torch.testing.assert_close(module.construct_kernel(), weight * mask, rtol=0, atol=0)
     torch.testing.assert_close(net.stages[2][1].pwconv1.weight,
                                square['stages.2.1.pwconv1.weight'])
 

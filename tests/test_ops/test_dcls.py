@@ -47,8 +47,7 @@ def test_matches_reference_package(version: str, cin: int, cout: int, groups: in
         ref.clamp_parameters()
         if ref.SIG is not None:
             ref.SIG.uniform_(-0.5, 0.5)
-    ours = Dcls2d(cin, cout, k, size, stride=stride, padding=padding, groups=groups,
-                  version=version).double()
+    ours = Dcls2d(cin, cout, k, stride, padding, size, groups, version=version).double()
     result = ours.load_state_dict(ref.state_dict(), strict=True)  # checkpoints load
     assert not result.missing_keys and not result.unexpected_keys
     size_h, size_w = ours.dilated_kernel_size
@@ -71,7 +70,7 @@ def test_matches_reference_package(version: str, cin: int, cout: int, groups: in
 
 def test_non_square_kernel_by_hand() -> None:
     """One element at x = +2, y = -1 (centred) in a 3 (rows) x 7 (cols) kernel."""
-    layer = Dcls2d(1, 1, 1, (3, 7), version='v1', bias=False).double()
+    layer = Dcls2d(1, 1, 1, dilated_kernel_size=(3, 7), version='v1', bias=False).double()
     with torch.no_grad():
         layer.weight.fill_(2.0)
         layer.P.copy_(torch.tensor([2.25, -0.5], dtype=torch.float64).view(2, 1, 1, 1))
@@ -94,7 +93,7 @@ def test_integer_positions_reproduce_a_dilated_conv(version: str, tol: float) ->
     """A 3x3 kernel dilated by 3, laid out as DCLS elements on integer positions."""
     torch.manual_seed(0)
     conv_w = torch.randn(4, 2, 3, 3, dtype=torch.float64)
-    layer = Dcls2d(2, 4, 9, 7, padding=3, bias=False, version=version).double()
+    layer = Dcls2d(2, 4, 9, dilated_kernel_size=7, padding=3, bias=False, version=version).double()
     with torch.no_grad():
         i, j = torch.meshgrid(torch.arange(3), torch.arange(3), indexing='ij')  # row, col
         layer.weight.copy_(conv_w.flatten(2))
@@ -110,38 +109,68 @@ def test_integer_positions_reproduce_a_dilated_conv(version: str, tol: float) ->
 
 
 def test_dilation_argument_spaces_the_dense_kernel() -> None:
-    layer = Dcls2d(2, 2, 4, 5, padding=4, dilation=2).double()
+    layer = Dcls2d(2, 2, 4, dilated_kernel_size=5, padding=4, dilation=2).double()
     x = torch.randn(1, 2, 20, 20, dtype=torch.float64)
     expected = F.conv2d(x, layer.construct_kernel(), layer.bias, padding=4, dilation=2)
     torch.testing.assert_close(layer(x), expected)
 
 
 def test_eval_cache_reused_and_invalidated() -> None:
-    layer = Dcls2d(3, 3, 4, 5, padding=2, groups=3).eval()
+    layer = Dcls2d(3, 3, 4, dilated_kernel_size=5, padding=2, groups=3).eval()
     x = torch.randn(1, 3, 12, 12)
     with torch.no_grad():
         first = layer(x)
-        kernel = layer._cache[1]
+        kernel = layer._kernel_cache[1]
         again = layer(x)
-        assert layer._cache[1] is kernel
+        assert layer._kernel_cache[1] is kernel
         torch.testing.assert_close(again, first)
         layer.P.add_(0.3)  # what an optimiser step does
         moved = layer(x)
-    assert layer._cache[1] is not kernel
+    assert layer._kernel_cache[1] is not kernel
     torch.testing.assert_close(moved, F.conv2d(x, layer.construct_kernel().detach(),
                                                layer.bias, padding=2, groups=3))
     assert not torch.allclose(moved, first)
     layer.train()
     layer(x).sum().backward()  # training never uses the cache
-    assert layer.P.grad is not None and layer._cache is None
+    assert layer.P.grad is not None and layer._kernel_cache is None
+
+
+def test_signature_is_the_reference_packages() -> None:
+    """Code written for ``dcls`` runs unchanged: the same arguments in the same
+    order (segkit adds ``dilation`` at the end)."""
+    import inspect
+
+    from DCLS.construct.modules import Dcls2d as RefDcls2d
+
+    ref = [p for p in inspect.signature(RefDcls2d).parameters if p != 'use_implicit_gemm']
+    assert list(inspect.signature(Dcls2d).parameters) == ref + ['dilation']
+
+
+def test_padding_modes_match_the_reference() -> None:
+    torch.manual_seed(0)
+    ref = _reference(in_channels=3, out_channels=4, kernel_count=5, padding=2,
+                     dilated_kernel_size=5, padding_mode='reflect', version='v1')
+    ours = Dcls2d(3, 4, 5, padding=2, dilated_kernel_size=5, padding_mode='reflect',
+                  version='v1').double()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(1, 3, 9, 11, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), ref(x), rtol=1e-9, atol=1e-10)
+    torch.testing.assert_close(ours.to_conv2d()(x), ref(x), rtol=1e-9, atol=1e-10)
+
+
+def test_the_old_positional_kernel_size_is_caught() -> None:
+    """Before segkit 0.2 the fourth argument was the kernel size; now it is the
+    stride (the reference's order): the old call fails loudly, not silently."""
+    with pytest.raises(ValueError, match='give dilated_kernel_size='):
+        Dcls2d(4, 4, 9, 7)
 
 
 def test_bad_arguments_and_devices() -> None:
     with pytest.raises(ValueError, match='divisible by groups'):
-        Dcls2d(3, 4, 2, 5, groups=2)
+        Dcls2d(3, 4, 2, dilated_kernel_size=5, groups=2)
     with pytest.raises(ValueError, match='version must be'):
-        Dcls2d(2, 2, 2, 5, version='cubic')
-    layer = Dcls2d(2, 2, 2, (3, 5))
+        Dcls2d(2, 2, 2, dilated_kernel_size=5, version='cubic')
+    layer = Dcls2d(2, 2, 2, dilated_kernel_size=(3, 5))
     assert {n for n, _ in layer.named_buffers()} == {'idx_h', 'idx_w'}
     assert 'idx_h' not in layer.state_dict()
     assert layer.double().idx_w.dtype == torch.float64
@@ -169,7 +198,7 @@ def test_set_equivalent_stride_sets_and_does_not_accumulate() -> None:
     whatever was set before; e=1 undoes it."""
     from segkit.ops import DCNv3
 
-    layer = Dcls2d(2, 2, 4, 5, padding=2, dilation=(1, 2))
+    layer = Dcls2d(2, 2, 4, dilated_kernel_size=5, padding=2, dilation=(1, 2))
     layer.set_equivalent_stride(2)
     layer.set_equivalent_stride(2)
     assert layer.dilation == (2, 4) and layer.padding == (4, 4)

@@ -116,14 +116,14 @@ def test_eval_cache_reused_and_invalidated() -> None:
     x = torch.randn(1, 3, 9, 9)
     with torch.no_grad():
         first = conv(x)
-        kernel = conv._cache[1]
-        assert conv(x) is not None and conv._cache[1] is kernel
+        kernel = conv._kernel_cache[1]
+        assert conv(x) is not None and conv._kernel_cache[1] is kernel
         conv.weight.add_(0.5)  # what an optimiser step does
         moved = conv(x)
-    assert conv._cache[1] is not kernel and not torch.allclose(moved, first)
+    assert conv._kernel_cache[1] is not kernel and not torch.allclose(moved, first)
     conv.train()
     conv(x).sum().backward()
-    assert conv.weight.grad is not None and conv._cache is None
+    assert conv.weight.grad is not None and conv._kernel_cache is None
 
 
 def test_square_to_shaped_keeps_exactly_the_kept_taps() -> None:
@@ -132,7 +132,7 @@ def test_square_to_shaped_keeps_exactly_the_kept_taps() -> None:
     state, dropped = square_to_shaped(square.state_dict(), shaped)
     shaped.load_state_dict(state)
     mask = shaped.footprint[:, None].expand_as(square.weight)
-    torch.testing.assert_close(shaped.dense_weight(), square.weight * mask, rtol=0, atol=0)
+    torch.testing.assert_close(shaped.construct_kernel(), square.weight * mask, rtol=0, atol=0)
     energy = square.weight.double().square()
     assert dropped == pytest.approx((energy * ~mask).sum().item() / energy.sum().item())
     assert 0 < dropped < 1
@@ -174,7 +174,7 @@ def test_to_conv2d_computes_the_same() -> None:
 
     x = torch.randn(2, 8, 17, 19, dtype=torch.float64)
     for layer in (ShapedConv2d(8, 8, 5, 'qh-mixed', 2, 2, 1, 2).double(),
-                  Dcls2d(8, 8, 6, 7, stride=1, padding=3, groups=8, version='v0').double()):
+                  Dcls2d(8, 8, 6, 1, 3, 7, groups=8, version='v0').double()):
         conv = layer.to_conv2d()
         assert type(conv) is torch.nn.Conv2d
         torch.testing.assert_close(conv(x), layer(x), rtol=0, atol=1e-12)

@@ -1,5 +1,5 @@
-# UPerNet on ConvNeXt (Liu et al., arXiv 2201.03545); the depthwise mixer is a
-# config value: token_mixer='dw' | 'dcls' | 'dcnv3'. Leaf configs pick the
+# UPerNet on ConvNeXt (Liu et al., arXiv 2201.03545); the token mixer is a
+# config value: token_mixer='dw' | 'dcls' | 'shaped' | 'dcnv3' (or a dict). Leaf configs pick the
 # arch and set the head's in_channels next to it.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
@@ -13,7 +13,7 @@ model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(type='ConvNeXt', token_mixer='dw', drop_path_rate=0.4,
-                  layer_scale_init_value=1.0, out_indices=(0, 1, 2, 3)),
+                  layer_scale=1.0, out_indices=(0, 1, 2, 3)),
     decode_head=dict(
         type='UPerHead', in_channels=[96, 192, 384, 768], in_index=[0, 1, 2, 3],
         pool_scales=(1, 2, 3, 6), channels=512, dropout_ratio=0.1, num_classes=150,

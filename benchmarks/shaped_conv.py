@@ -1,6 +1,6 @@
 """ShapedConv2d vs nn.Conv2d of the same size, side by side in one run.
 
-    python benchmarks/kernel_shapes.py [--device cpu] [--repeats 11] [--batch 2] [--scale 1.0]
+    python benchmarks/shaped_conv.py [--device cpu] [--repeats 11] [--batch 2] [--scale 1.0]
 
 At the shapes a 512x512 segmentation crop gives ResNet-50's 3x3 convs
 (64/128/256/512 channels at 128/64/32/16 px, quasi-hexagonal 'qh-mixed')
