@@ -22,7 +22,7 @@ from segkit.utils.configs import resolve_config
 from segkit.utils.io import atomic_write_text
 
 __all__ = ['SegkitError', 'load_config', 'check_data_roots', 'check_model_wiring', 'train',
-           'test']
+           'test', 'use_tta']
 
 
 # What each dataset type expects under its data_root, for error messages.
@@ -147,33 +147,58 @@ def _setup_launcher(cfg: Config, launcher: str) -> None:
 
 
 def _set_optim_wrapper(cfg: Any, amp: bool, amp_dtype: str | None,
-                       on_non_finite: str) -> None:
-    """The optimizer wrapper for ``amp``: float16 needs mmengine's loss
-    scaling (CUDA only); bfloat16 and float32 train under segkit's
-    non-finite guard."""
+                       on_non_finite: str) -> str | None:
+    """Chooses the optimizer wrapper for ``amp`` and this machine; returns
+    the one line to log about precision (None: the config's float32).
+
+    float16 needs mmengine's loss scaling (``AmpOptimWrapper``, CUDA only);
+    bfloat16 and float32 train under segkit's non-finite guard. A config
+    whose recipe trains in float16 mixed precision (``AmpOptimWrapper``, as
+    the ConvNeXt recipes) runs so on CUDA; without CUDA it runs in float32,
+    or in bfloat16 with ``amp``.
+    """
     if amp_dtype is not None and not amp:
         raise ConfigError('amp_dtype is given without amp')
+    cuda = torch.cuda.is_available()
     if amp:
-        amp_dtype = amp_dtype or ('float16' if torch.cuda.is_available() else 'bfloat16')
+        amp_dtype = amp_dtype or ('float16' if cuda else 'bfloat16')
         if amp_dtype not in ('float16', 'bfloat16'):
             raise ConfigError(f"amp dtype must be 'float16' or 'bfloat16', got {amp_dtype!r}")
-    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if amp and amp_dtype == 'float16':
-        if not torch.cuda.is_available():
+        if amp_dtype == 'float16' and not cuda:
             raise ConfigError('float16 mixed precision needs CUDA (loss scaling); on the CPU '
                               'use bfloat16')
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    line = None
+    if wrapper == 'AmpOptimWrapper':
+        recipe = cfg.optim_wrapper.get('dtype') or 'float16'
+        if cuda and (not amp or amp_dtype == recipe):
+            return f'precision: {recipe} mixed precision with dynamic loss scaling, as the recipe'
+        # NOTE: mmengine's AmpOptimWrapper refuses to run without CUDA
+        cfg.optim_wrapper.type = wrapper = 'OptimWrapper'
+        for key in ('loss_scale', 'dtype'):
+            cfg.optim_wrapper.pop(key, None)
+        here = ('bfloat16 autocast with float32 weights (--amp)' if amp else
+                'float32 (--amp: bfloat16 autocast)')
+        why = '' if cuda else ', which needs CUDA'
+        line = (f'precision: the recipe trains in {recipe} mixed precision with dynamic loss '
+                f'scaling{why}; this run trains in {here}')
+    if amp and amp_dtype == 'float16':
         # NOTE: AMP's dynamic loss scaling already skips steps with inf gradients
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         cfg.optim_wrapper.dtype = 'float16'
-    elif wrapper in ('OptimWrapper', 'NonFiniteGuardOptimWrapper'):
+        return 'precision: float16 mixed precision with dynamic loss scaling (--amp)'
+    if wrapper in ('OptimWrapper', 'NonFiniteGuardOptimWrapper'):
         cfg.optim_wrapper.type = 'NonFiniteGuardOptimWrapper'
         cfg.optim_wrapper.on_non_finite = on_non_finite
         if amp:
             cfg.optim_wrapper.autocast_dtype = 'bfloat16'
-    elif amp:
+            line = line or 'precision: bfloat16 autocast with float32 weights (--amp)'
+        return line
+    if amp:
         raise ConfigError(f'--amp with optim_wrapper type {wrapper!r}: set the mixed '
                           'precision in the config instead')
+    return None
 
 
 def train(config: str | os.PathLike, work_dir: str | None = None,
@@ -192,7 +217,10 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
             afresh.
         amp: Train with automatic mixed precision: bfloat16 autocast (no
             loss scaling) on the CPU, float16 with dynamic loss scaling
-            (mmengine's ``AmpOptimWrapper``) on CUDA.
+            (mmengine's ``AmpOptimWrapper``) on CUDA. A config that asks for
+            float16 AMP itself (the ConvNeXt recipes) gets it on CUDA and
+            trains in float32 (bfloat16 with ``amp``) without; one log line
+            says which precision runs.
         cfg_options: Overrides merged into the config.
         launcher: ``'none'`` or ``'pytorch'`` (torchrun), ``'slurm'``, ``'mpi'``.
         on_non_finite: What a NaN/Inf loss does: ``'raise'`` stops before the
@@ -206,13 +234,16 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
     Returns:
         The work directory.
     """
+    from mmengine.logging import print_log
     from mmengine.runner import Runner
 
     cfg = load_config(config, cfg_options)
     check_data_roots(cfg, ('train', 'val'))
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
-    _set_optim_wrapper(cfg, amp, amp_dtype, on_non_finite)
+    precision = _set_optim_wrapper(cfg, amp, amp_dtype, on_non_finite)
+    if precision:
+        print_log(precision, logger='current')
     if resume in (True, 'auto'):
         cfg.resume = True
         cfg.load_from = None
@@ -233,6 +264,23 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
     return Path(cfg.work_dir)
 
 
+def use_tta(cfg: Config) -> None:
+    """Switches ``cfg`` to its test-time augmentation: ``tta_pipeline`` for
+    the test set and ``tta_model`` around the model.
+
+    Model settings that differ under augmentation sit in
+    ``tta_model.module`` and replace the model's: ConvNeXt's multi-scale
+    test infers on whole images, its single-scale test with sliding windows
+    (``tta_model = dict(type='SegTTAModel', module=dict(test_cfg=dict(mode='whole')))``).
+    """
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    model = cfg.model
+    for key, value in (cfg.tta_model.get('module') or {}).items():
+        model[key] = value
+    cfg.tta_model.module = model
+    cfg.model = cfg.tta_model
+
+
 def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None,
          out: str | None = None, show_dir: str | None = None,
          metrics_json: str | None = None, cfg_options: dict | None = None,
@@ -249,7 +297,7 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
         metrics_json: File to write the metrics to, as JSON.
         cfg_options: Overrides merged into the config.
         launcher: As for :func:`train`.
-        tta: Use the config's test-time augmentation.
+        tta: Use the config's test-time augmentation (:func:`use_tta`).
     """
     from mmengine.runner import Runner
 
@@ -272,9 +320,7 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
         cfg.test_evaluator['output_dir'] = out
         cfg.test_evaluator['keep_results'] = True
     if tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        use_tta(cfg)
     _setup_launcher(cfg, launcher)
     runner = Runner.from_cfg(cfg)
     runner.load_checkpoint(checkpoint, strict=True)

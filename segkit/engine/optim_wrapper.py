@@ -7,7 +7,6 @@ import contextlib
 from typing import Iterator
 
 import torch
-from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmseg.registry import OPTIM_WRAPPERS
 
@@ -27,7 +26,8 @@ class NonFiniteGuardOptimWrapper(OptimWrapper):
         autocast_dtype: ``'bfloat16'`` runs forward and loss under
             ``torch.autocast`` on the model's device (mixed precision on the
             CPU, where mmengine's ``AmpOptimWrapper`` refuses to run); None
-            (default) trains in the parameters' dtype.
+            (default) trains in the parameters' dtype. (``segkit train``
+            logs the precision it chose, in one line.)
         **kwargs: As for ``OptimWrapper``.
     """
 
@@ -42,9 +42,6 @@ class NonFiniteGuardOptimWrapper(OptimWrapper):
         self.on_non_finite = on_non_finite
         self.autocast_dtype = autocast_dtype
         self.skipped_steps = 0
-        if autocast_dtype:
-            print_log(f'mixed precision: {autocast_dtype} autocast, float32 weights',
-                      logger='current')
 
     @contextlib.contextmanager
     def optim_context(self, model: torch.nn.Module) -> Iterator[None]:

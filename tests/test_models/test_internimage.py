@@ -90,7 +90,9 @@ def test_layer_decay_optimizer() -> None:
     depths = [1, 1, 2, 1]
     assert internimage_layer_id('backbone.patch_embed.conv1.weight', depths) == 0
     assert internimage_layer_id('backbone.levels.2.blocks.1.dcn.offset.weight', depths) == 4
-    assert internimage_layer_id('backbone.levels.2.downsample.conv.weight', depths) == 4
+    # the original gives a level's downsampler 1 + sum(depths[:i + 1]) (segkit had one less;
+    # InternImage custom_layer_decay_optimizer_constructor.py L49-58)
+    assert internimage_layer_id('backbone.levels.2.downsample.conv.weight', depths) == 5
     assert internimage_layer_id('decode_head.conv_seg.weight', depths) == 6
     model = MODELS.build(dict(
         type='EncoderDecoder', backbone=dict(type='InternImage', arch=TINY),
