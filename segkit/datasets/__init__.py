@@ -3,6 +3,7 @@ import segkit.compat  # noqa: F401  (mmcv/mmengine fixes before mmseg loads)
 from .checks import BadSampleError, SafeDataset, ValidateSegSample
 from .sample import SampleDataset
 from .sample_data import SAMPLE_CLASSES, SAMPLE_PALETTE, make_sample_data
+from .setr_resize import SETRResize
 
-__all__ = ['BadSampleError', 'SafeDataset', 'SampleDataset', 'ValidateSegSample', 'SAMPLE_CLASSES',
-           'SAMPLE_PALETTE', 'make_sample_data']
+__all__ = ['BadSampleError', 'SafeDataset', 'SampleDataset', 'SETRResize', 'ValidateSegSample',
+           'SAMPLE_CLASSES', 'SAMPLE_PALETTE', 'make_sample_data']
