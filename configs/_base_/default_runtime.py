@@ -3,7 +3,9 @@
 custom_imports = dict(imports=['segkit.mmseg'], allow_failed_imports=False)
 default_scope = 'mmseg'
 env_cfg = dict(
-    cudnn_benchmark=False,
+    # as every original's runtime (mmseg 0.x/1.x default_runtime.py); the
+    # sample configs switch it off
+    cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # tools/train.py switches to gloo when there is no GPU
     dist_cfg=dict(backend='nccl'),

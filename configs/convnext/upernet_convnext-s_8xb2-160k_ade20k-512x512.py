@@ -1,18 +1,9 @@
-# UPerNet + ConvNeXt-S; ImageNet weights from a local file
-# (official convnext_small_1k_224.pth; nothing is downloaded).
-_base_ = [
-    '../_base_/models/upernet_convnext.py', '../_base_/datasets/ade20k.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_convnext_160k.py'
-]
-crop_size = (512, 512)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        arch='small',
-        token_mixer='dw',
-        drop_path_rate=0.3,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/convnext_small_1k_224.pth')),
-    decode_head=dict(in_channels=[96, 192, 384, 768], num_classes=150),
-    auxiliary_head=dict(in_channels=384, num_classes=150))
+# ConvNeXt-S: the T recipe with the small arch, drop path 0.3 and 12 layers
+# for the stage-wise lr decay, as the original's
+# upernet_convnext_small_512_160k_ade20k_ss.py (L15-39).
+_base_ = './upernet_convnext-t_8xb2-160k_ade20k-512x512.py'
+model = dict(backbone=dict(
+    arch='small',
+    drop_path_rate=0.3,
+    init_cfg=dict(checkpoint='checkpoints/convnext_small_1k_224.pth')))
 optim_wrapper = dict(paramwise_cfg=dict(num_layers=12))
-train_dataloader = dict(batch_size=2)

@@ -1,5 +1,4 @@
-# ConvNeXt-T-qh: the ConvNeXt-T config with quasi-hexagonal 7x7 depthwise mixers (37
-# of 49 taps; Sun, Ozay, Okatani, arXiv 1511.09231), orientations cycling
-# through the blocks; starts from the kept taps of convnext_tiny_1k_224.pth.
+# ConvNeXt-T-qh on Cityscapes (segkit's own model and recipe): the T config
+# with quasi-hexagonal 7x7 depthwise mixers (see the ADE20K config).
 _base_ = './upernet_convnext-t_8xb1-160k_cityscapes-512x1024.py'
 model = dict(backbone=dict(token_mixer='shaped'))

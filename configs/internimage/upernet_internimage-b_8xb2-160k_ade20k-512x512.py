@@ -1,6 +1,6 @@
-# InternImage-B: the InternImage-T config with the base arch (post-norm, layer
-# scale; layer_scale=1.0 stays as in the original's segmentation configs, the
-# ImageNet file's gammas replace it) and the released internimage_b_1k_224.pth.
+# InternImage-B: the T config with the base arch (post-norm), drop path 0.4
+# and the released internimage_b_1k_224.pth, as the original's
+# segmentation/configs/ade20k/upernet_internimage_b_512_160k_ade20k.py.
 _base_ = './upernet_internimage-t_8xb2-160k_ade20k-512x512.py'
 model = dict(
     backbone=dict(

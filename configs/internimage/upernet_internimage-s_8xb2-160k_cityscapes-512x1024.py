@@ -1,6 +1,6 @@
-# InternImage-S: the InternImage-T config with the small arch (post-norm, layer
-# scale; layer_scale=1.0 stays as in the original's segmentation configs, the
-# ImageNet file's gammas replace it) and the released internimage_s_1k_224.pth.
+# InternImage-S: the T config with the small arch (post-norm), drop path 0.3
+# and the released internimage_s_1k_224.pth, as the original's
+# segmentation/configs/cityscapes/upernet_internimage_s_512x1024_160k_cityscapes.py.
 _base_ = './upernet_internimage-t_8xb2-160k_cityscapes-512x1024.py'
 model = dict(
     backbone=dict(

@@ -11,10 +11,12 @@ model = dict(
     backbone=dict(
         arch=dict(depths=[1, 1, 2, 1], channels=[16, 32, 64, 128]),
         token_mixer='dw',
-        drop_path_rate=0.0),
+        drop_path_rate=0.0,
+        init_cfg=None),  # from scratch
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, num_classes=7,
                      norm_cfg=norm_cfg),
     auxiliary_head=dict(in_channels=64, channels=32, num_classes=7, norm_cfg=norm_cfg))
+env_cfg = dict(cudnn_benchmark=False)
 custom_hooks = [dict(type='DCLSClampHook')]
 # DCLS positions (if any): no weight decay, 5x the lr (no layer decay here)
 optim_wrapper = dict(

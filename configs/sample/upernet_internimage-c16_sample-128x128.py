@@ -11,7 +11,9 @@ model = dict(
     backbone=dict(
         arch=dict(channels=16, depths=[1, 1, 2, 1], groups=[1, 2, 4, 8], layer_scale=1.0,
                   post_norm=False),
-        drop_path_rate=0.0),
+        drop_path_rate=0.0,
+        init_cfg=None),  # from scratch
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, num_classes=7,
                      norm_cfg=norm_cfg),
     auxiliary_head=dict(in_channels=64, channels=32, num_classes=7, norm_cfg=norm_cfg))
+env_cfg = dict(cudnn_benchmark=False)
