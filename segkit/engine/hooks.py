@@ -21,7 +21,9 @@ class DCLSClampHook(Hook):
 
     Khalfaoui-Hassani et al., arXiv 2112.03740: positions are clamped to
     ``[-size//2, size//2]`` after every optimiser update (the reference
-    package leaves it to the training loop).
+    package leaves it to the training loop). ConvNeXt-dcls's ImageNet
+    training clamps so; its segmentation code never does, so the ADE20K
+    recipes leave this hook out (the sample configs use it).
     """
 
     priority = 'LOW'
