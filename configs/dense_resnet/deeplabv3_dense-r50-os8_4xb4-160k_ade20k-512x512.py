@@ -1,3 +1,5 @@
+# mmseg's deeplabv3_r50-d8_4xb4-160k_ade20k-512x512 (v1.2.2), its hand-dilated ResNetV1c-50-D8
+# replaced by the same network made dense by equivalent stride.
 _base_ = [
     '../_base_/models/deeplabv3_dense-r50.py', '../_base_/datasets/ade20k.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_160k.py'

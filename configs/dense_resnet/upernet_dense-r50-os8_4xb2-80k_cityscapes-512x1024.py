@@ -1,3 +1,5 @@
+# mmseg's UPerNet R-50 recipe with the backbone made dense at output stride 8
+# (mmseg's UPerNet runs at 32): segkit's own model, no published number.
 _base_ = [
     '../_base_/models/upernet_dense-r50.py', '../_base_/datasets/cityscapes.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_80k.py'

@@ -6,6 +6,12 @@
 dataset_type = 'CityscapesDataset'
 data_root = 'data/cityscapes/'
 crop_size = (512, 1024)
+# mmseg 1.x's spelling of the mmseg 0.x pipelines the originals ran:
+# Resize(img_scale=(2048, 1024), ratio_range=(0.5, 2.0)) is RandomResize here;
+# Normalize(to_rgb=True) and Pad(crop, 0, 255) are the model's
+# SegDataPreProcessor; the test MultiScaleFlipAug(img_scale=(2048, 1024)) with
+# Resize(keep_ratio=True) is a Resize placed before LoadAnnotations.
+# ValidateSegSample is segkit's check of each sample (it changes no data).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
