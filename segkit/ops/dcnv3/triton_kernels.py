@@ -60,7 +60,10 @@ def _corner(x0, y0, fx, fy, DX: tl.constexpr, DY: tl.constexpr, H, W, valid):
     wy = fy if DY else 1 - fy
     dwx = wy if DX else -wy
     dwy = wx if DY else -wx
-    pixel = tl.where(inside, cy * W + cx, 0)
+    # NOTE: not tl.where(inside, index, 0): Triton 3.6 fails to compile that
+    # select for sm_90 (mismatched layouts in TritonGPURemoveLayoutConversions,
+    # seen on an H200); every load and atomic through it is masked by inside
+    pixel = cy * W + cx
     return pixel, inside, wx * wy, dwx, dwy
 
 
