@@ -9,7 +9,7 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
         arch='base',
-        token_mixer='dw',
+        token_mixer=dict(type='dw'),
         drop_path_rate=0.4,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/convnext_base_1k_224.pth')),
     decode_head=dict(in_channels=[128, 256, 512, 1024], num_classes=150),

@@ -2,4 +2,4 @@
 # of 49 taps; Sun, Ozay, Okatani, arXiv 1511.09231), orientations cycling
 # through the blocks; starts from the kept taps of convnext_tiny_1k_224.pth.
 _base_ = './upernet_convnext-t_8xb2-160k_ade20k-512x512.py'
-model = dict(backbone=dict(token_mixer='shaped'))
+model = dict(backbone=dict(token_mixer=dict(type='shaped')))

@@ -9,7 +9,7 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
         arch='tiny',
-        token_mixer='dw',
+        token_mixer=dict(type='dw'),
         drop_path_rate=0.4,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/convnext_tiny_1k_224.pth')),
     decode_head=dict(in_channels=[96, 192, 384, 768], num_classes=19),

@@ -10,7 +10,7 @@ model = dict(
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(
         arch=dict(depths=[1, 1, 2, 1], channels=[16, 32, 64, 128]),
-        token_mixer='dw',
+        token_mixer=dict(type='dw'),
         drop_path_rate=0.0),
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, num_classes=7,
                      norm_cfg=norm_cfg),

@@ -27,6 +27,6 @@ def randomised_segmentor(config: str, offset_std: float = 0.2) -> torch.nn.Modul
     model = load_segmentor(config)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if '.offset.' in name or '.mask.' in name:
+            if '.offset.' in name or '.mask.' in name or '.offset_mask.' in name:
                 p.normal_(0, offset_std)
     return model.eval()

@@ -12,7 +12,7 @@ data_preprocessor = dict(
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
-    backbone=dict(type='ConvNeXt', token_mixer='dw', drop_path_rate=0.4,
+    backbone=dict(type='ConvNeXt', token_mixer=dict(type='dw'), drop_path_rate=0.4,
                   layer_scale=1.0, out_indices=(0, 1, 2, 3)),
     decode_head=dict(
         type='UPerHead', in_channels=[96, 192, 384, 768], in_index=[0, 1, 2, 3],
