@@ -9,6 +9,7 @@ existing ones are kept, so an interrupted run resumes where it stopped.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from typing import Any, Sequence
 
 import torch
 
-from segkit.utils.io import atomic_write_bytes, atomic_write_text
+from segkit.utils.io import atomic_save, atomic_write_bytes, atomic_write_text
 
 from .corruption_benchmark import Corrupter
 from .robustness import labelled_dataset
@@ -57,10 +58,7 @@ class _Writer(torch.utils.data.Dataset):
             image_path, label_path = target[2:]
             atomic_write_bytes(image_path, cv2.imencode('.png', corrupted)[1].tobytes())
             if not label_path.exists():
-                label_path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = label_path.with_name(f'.{label_path.name}.tmp')
-                shutil.copyfile(info['seg_map_path'], tmp)
-                os.replace(tmp, label_path)
+                atomic_save(label_path, functools.partial(shutil.copyfile, info['seg_map_path']))
             written += 1
         return written
 
