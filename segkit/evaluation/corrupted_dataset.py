@@ -21,7 +21,7 @@ import torch
 from segkit.utils.io import atomic_save, atomic_write_bytes, atomic_write_text
 
 from .corruption_benchmark import Corrupter
-from .robustness import labelled_dataset
+from .variants import as_is, labelled_dataset
 
 __all__ = ['write_corrupted_dataset']
 
@@ -63,10 +63,6 @@ class _Writer(torch.utils.data.Dataset):
         return written
 
 
-def _one(batch: object) -> object:
-    return batch
-
-
 def write_corrupted_dataset(cfg: Any, out_dir: str | os.PathLike, names: Sequence[str],
                             severities: Sequence[int] = (1, 2, 3, 4, 5), seed: int = 0,
                             max_images: int | None = None, workers: int = 0,
@@ -85,7 +81,7 @@ def write_corrupted_dataset(cfg: Any, out_dir: str | os.PathLike, names: Sequenc
     count = len(dataset) if max_images is None else min(max_images, len(dataset))
     subset = torch.utils.data.Subset(writer, range(count))
     loader = torch.utils.data.DataLoader(subset, batch_size=None, num_workers=workers,
-                                         collate_fn=_one)
+                                         collate_fn=as_is)
     written = sum(tqdm(loader, total=count, desc='corrupting', unit='img',
                        disable=not progress))
     prefix = dict(cfg.test_dataloader.dataset.get('data_prefix', {}))

@@ -22,7 +22,7 @@ from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_t
 from .corruption_metrics import Table, corruption_errors, relative_robustness
 from .corruptions import corrupt
 from .occlusion import seed_for
-from .robustness import Variant, evaluate_variants
+from .variants import Variant, evaluate_variants
 
 __all__ = ['CorruptionResult', 'Corrupter', 'evaluate_corruptions', 'image_seed',
            'summarise_corruptions', 'write_corruption_report']
