@@ -66,18 +66,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error('models must come as CONFIG CHECKPOINT pairs')
     pairs = list(zip(args.models[::2], args.models[1::2], strict=True))
     names = [Path(config).stem for config, _ in pairs]
-    from segkit.evaluation.corruptions import corruption_names
+    from segkit.evaluation.corruptions import SEVERITIES, check_severities, corruption_names
 
     corruptions = corruption_names(args.corruptions) if args.corruptions else None
     if args.baseline is not None and args.baseline not in names:
         raise ValueError(f'--baseline {args.baseline!r} is not one of the models: '
                          f'{", ".join(names)}')
     if corruptions:
-        severities = [int(s) for s in (args.severities or (1, 2, 3, 4, 5))]
-        if any(s not in (1, 2, 3, 4, 5) for s in severities) or any(
-                s != int(s) for s in (args.severities or ())):
-            raise ValueError(f'corruption severities are integers from 1 to 5, got '
-                             f'{args.severities}')
+        severities = check_severities(args.severities or SEVERITIES)
     from segkit.apis.inference import load_segmentor
     from segkit.apis.runner import check_data_roots
 

@@ -20,7 +20,7 @@ import torch
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 
 from .corruption_metrics import Table, corruption_errors, relative_robustness
-from .corruptions import corrupt
+from .corruptions import check_severities, corrupt
 from .occlusion import seed_for
 from .variants import Variant, evaluate_variants
 
@@ -77,9 +77,7 @@ def evaluate_corruptions(model: torch.nn.Module, names: Sequence[str],
                          progress: bool = True) -> CorruptionResult:
     """Scores ``model`` (from :func:`segkit.apis.inference.load_segmentor`) on
     its config's test set, clean and under each corruption and severity."""
-    for severity in severities:
-        if severity not in (1, 2, 3, 4, 5):
-            raise ValueError(f'severities must be integers from 1 to 5, got {severity!r}')
+    severities = check_severities(severities)
     data_root = model.cfg.test_dataloader.dataset.get('data_root', '') or ''
     stats, _, seconds = evaluate_variants(model, Corrupter(names, severities, seed, data_root),
                                           max_images, workers, progress, desc='corruptions')
