@@ -13,6 +13,7 @@ import torch
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
                                     time_call)
+from segkit.utils.tables import markdown_table
 
 __all__ = ['benchmark_segmentor', 'exact_cpu_peaks', 'count_flops',
            'resolve_model_pair', 'compare_models', 'write_comparison']
@@ -204,17 +205,15 @@ def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[i
     plt = pyplot()
     out = Path(out_dir)
     corruption = 'mRR' in rows[0]
-    md = [f'| model | backbone | params (M) | GFLOPs @{size[0]}x{size[1]} | clean mIoU | '
-          'occluded mIoU (mean) | ratio |' + (' mRR (%) | mCE (%) |' if corruption else '')
-          + ' images/s | peak memory (MB) |',
-          '|---|---|---:|---:|---:|---:|---:|' + ('---:|---:|' if corruption else '')
-          + '---:|---:|']
-    for r in rows:
-        md.append(f"| {r['model']} | {r['backbone']} | {r['params_m']:.2f} | "
-                  f"{r['gflops']:.2f} | {r['clean_mIoU']:.2f} | {r['occluded_mIoU']:.2f} | "
-                  f"{r['occlusion_ratio']:.3f} | "
-                  + (f"{r['mRR']:.1f} | {r['mCE']:.1f} | " if corruption else '')
-                  + f"{r['images_per_s']:.1f} | {r['peak_mb']:.0f} |")
+    headers = (['model', 'backbone', 'params (M)', f'GFLOPs @{size[0]}x{size[1]}', 'clean mIoU',
+                'occluded mIoU (mean)', 'ratio'] + (['mRR (%)', 'mCE (%)'] if corruption else [])
+               + ['images/s', 'peak memory (MB)'])
+    md = [markdown_table(headers, [
+        [r['model'], r['backbone'], f"{r['params_m']:.2f}", f"{r['gflops']:.2f}",
+         f"{r['clean_mIoU']:.2f}", f"{r['occluded_mIoU']:.2f}", f"{r['occlusion_ratio']:.3f}"]
+        + ([f"{r['mRR']:.1f}", f"{r['mCE']:.1f}"] if corruption else [])
+        + [f"{r['images_per_s']:.1f}", f"{r['peak_mb']:.0f}"] for r in rows],
+        align='ll' + 'r' * (len(headers) - 2))]
     if corruption:
         md += ['', f"mRR and mCE over the corruptions given; mCE against {rows[0]['model']}."]
     text = '\n'.join(md) + '\n'

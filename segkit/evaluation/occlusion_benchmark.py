@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
+from segkit.utils.tables import markdown_table
 
 from .occlusion import occlude, occlude_objects, seed_for
 from .variants import Variant, evaluate_variants
@@ -102,18 +103,17 @@ def write_robustness_report(results: dict[str, list[SeverityResult]],
     header = ['model', 'severity', 'coverage', 'mIoU', 'mIoU_occluded', 'mIoU_visible']
     what = ('of each object covered (rectangles on the objects)' if occluder == 'objects'
             else 'of the image covered (random rectangles)')
-    lines = [f'Occlusion robustness: severity = % {what}; fill: {fill}', '',
-             '| model | severity (%) | measured coverage (%) | mIoU | mIoU occluded | '
-             'mIoU visible |', '|---|---:|---:|---:|---:|---:|']
-    for row in rows:
-        lines.append(f"| {row['model']} | {row['severity']:.0f} | {row['coverage']:.1f} | "
-                     f"{row['mIoU']:.2f} | {row['mIoU_occluded']:.2f} | "
-                     f"{row['mIoU_visible']:.2f} |")
-    lines += ['', '| model | clean mIoU | mean mIoU (occluded severities) | ratio |',
-              '|---|---:|---:|---:|']
-    for name, s in summaries.items():
-        lines.append(f"| {name} | {s['clean_mIoU']:.2f} | {s['mean_occluded_mIoU']:.2f} | "
-                     f"{s['ratio_to_clean']:.3f} |")
+    per_severity = markdown_table(
+        ['model', 'severity (%)', 'measured coverage (%)', 'mIoU', 'mIoU occluded',
+         'mIoU visible'],
+        [[r['model'], f"{r['severity']:.0f}", f"{r['coverage']:.1f}", f"{r['mIoU']:.2f}",
+          f"{r['mIoU_occluded']:.2f}", f"{r['mIoU_visible']:.2f}"] for r in rows])
+    summary = markdown_table(
+        ['model', 'clean mIoU', 'mean mIoU (occluded severities)', 'ratio'],
+        [[name, f"{s['clean_mIoU']:.2f}", f"{s['mean_occluded_mIoU']:.2f}",
+          f"{s['ratio_to_clean']:.3f}"] for name, s in summaries.items()])
+    lines = [f'Occlusion robustness: severity = % {what}; fill: {fill}', '', per_severity, '',
+             summary]
     atomic_write_text(out / 'robustness.md', '\n'.join(lines) + '\n')
     atomic_write_csv(out / 'robustness.csv', rows, header)
     atomic_write_text(out / 'robustness.json', json.dumps(
