@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -28,6 +28,10 @@ import torch.nn.functional as F
 
 from segkit.utils.io import atomic_write_bytes
 from segkit.utils.optional import require
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
+    from mmseg.structures import SegDataSample
 
 __all__ = ['ExportError', 'OnnxSegmentor', 'SegmentorForExport', 'export_onnx',
            'with_plain_convs']
@@ -222,22 +226,16 @@ def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
     return report
 
 
-class _Result:
-    def __init__(self, logits: torch.Tensor) -> None:
-        from mmengine.structures import PixelData
-
-        self.seg_logits = PixelData(data=logits)
-
-
 class OnnxSegmentor:
-    """An exported segmentor in onnxruntime, usable where segkit's inference
-    uses a PyTorch one (``test_step`` of a preprocessed batch, ``cfg``,
-    ``dataset_meta``). Inputs go through the same data preprocessing as the
-    PyTorch model would do, without normalisation, which is in the graph;
-    a fixed-size graph gets each image resized to its size and the logits
-    resized back."""
+    """An exported segmentor in onnxruntime, a
+    :class:`~segkit.evaluation.segmentor.Segmentor` like the PyTorch one:
+    ``cfg``, ``dataset_meta`` (from the file) and ``test_step`` returning
+    mmseg ``SegDataSample`` objects with ``seg_logits`` and ``pred_sem_seg``.
+    Inputs are the test pipeline's uint8 images; normalisation is in the
+    graph. A fixed-size graph gets each image resized to its size and the
+    logits resized back."""
 
-    def __init__(self, path: str | os.PathLike, cfg: object) -> None:
+    def __init__(self, path: str | os.PathLike, cfg: Config) -> None:
         ort = require('onnxruntime', 'deploy')
         onnx = require('onnx', 'deploy')
         self.session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
@@ -253,7 +251,17 @@ class OnnxSegmentor:
 
         init_default_scope(cfg.get('default_scope', 'mmseg'))
 
-    def test_step(self, data: dict) -> list[_Result]:
+    def _decode_head_cfg(self, key: str, default: object) -> object:
+        head = self.cfg.get('model', {}).get('decode_head', {})
+        value = head.get(key) if isinstance(head, dict) else None
+        return default if value is None else value
+
+    def test_step(self, data: dict) -> list[SegDataSample]:
+        """Segments each image of a test batch; see
+        :meth:`~segkit.evaluation.segmentor.Segmentor.test_step`. The
+        samples of ``data`` are returned with their predictions, as mmseg does."""
+        from mmengine.structures import PixelData
+
         results = []
         for image, sample in zip(data['inputs'], data['data_samples'], strict=True):
             x = image.float()[None]
@@ -264,6 +272,21 @@ class OnnxSegmentor:
             if logits.shape[-2:] != shape:
                 logits = F.interpolate(logits, size=shape, mode='bilinear', align_corners=False)
             h, w = sample.metainfo['img_shape'][:2]
-            results.append(_Result(logits[0, :, :h, :w]))
+            logits = logits[:, :, :h, :w]
+            # NOTE: as mmseg's postprocess_result: logits at the original size,
+            # sigmoid probabilities and a thresholded map for one class
+            ori_shape = tuple(sample.metainfo.get('ori_shape', (h, w))[:2])
+            if ori_shape != (h, w):
+                logits = F.interpolate(logits, size=ori_shape, mode='bilinear',
+                                       align_corners=bool(self._decode_head_cfg(
+                                           'align_corners', False)))
+            logits = logits[0]
+            if logits.shape[0] > 1:
+                pred = logits.argmax(dim=0, keepdim=True)
+            else:
+                logits = logits.sigmoid()
+                pred = (logits > self._decode_head_cfg('threshold', 0.3)).to(logits)
+            sample.set_data(dict(seg_logits=PixelData(data=logits),
+                                 pred_sem_seg=PixelData(data=pred)))
+            results.append(sample)
         return results
-

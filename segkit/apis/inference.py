@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from segkit.evaluation.predict import labels_at, predict_logits, test_pipeline
+from segkit.evaluation.segmentor import Segmentor
 from segkit.utils.io import atomic_write_bytes, atomic_write_text
 
 __all__ = ['IMAGE_EXTENSIONS', 'read_image', 'list_inputs', 'load_segmentor',
@@ -112,7 +113,8 @@ def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike | No
     measurements need; pretrained files named by ``init_cfg`` need not
     exist). Class names and palette come from the checkpoint's
     ``dataset_meta`` (what tools/train.py saves), else from the config's
-    dataset type. The config is kept as ``model.cfg``.
+    dataset type. The config is kept as ``model.cfg``: the model is a
+    :class:`~segkit.evaluation.segmentor.Segmentor`.
     """
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
@@ -168,7 +170,7 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def segment_inputs(model: torch.nn.Module, source: str | os.PathLike,
+def segment_inputs(model: Segmentor, source: str | os.PathLike,
                    out_dir: str | os.PathLike, batch_size: int = 1,
                    scales: Sequence[float] = (1.0,), flip: bool = False,
                    show_dir: str | os.PathLike | None = None, opacity: float = 0.5,
@@ -179,6 +181,8 @@ def segment_inputs(model: torch.nn.Module, source: str | os.PathLike,
     and ``overlays/<relative path>.jpg`` (the palette blended over the image),
     side-by-side pictures under ``show_dir`` if given, and ``summary.json``.
     Files that cannot be read are listed in the summary with their reason.
+    ``model`` is a PyTorch segmentor (:func:`load_segmentor`) or an ONNX one
+    (:class:`segkit.apis.export.OnnxSegmentor`).
     """
     import cv2
     from tqdm import tqdm

@@ -13,12 +13,13 @@ from .occlusion_benchmark import (OCCLUDERS, SeverityResult, evaluate_robustness
                                   write_robustness_report)
 from .receptive_field import (ReceptiveField, gradient_map, mass_radius, occlusion_map,
                               receptive_field_of, write_receptive_field_report)
+from .segmentor import Segmentor
 from .variants import RegionStats, evaluate_variants, labelled_dataset
 
 __all__ = ['BENCHMARK', 'CORRUPTIONS', 'CorruptionResult', 'FILL_MODES', 'OCCLUDERS',
-           'ReceptiveField', 'RegionStats', 'SeverityResult', 'corrupt', 'corruption_errors',
-           'corruption_names', 'evaluate_corruptions', 'evaluate_robustness', 'evaluate_variants',
-           'gradient_map', 'labelled_dataset', 'mass_radius', 'occlude', 'occlude_objects',
-           'occlusion_map', 'receptive_field_of', 'relative_robustness', 'seed_for', 'summarise',
-           'summarise_corruptions', 'write_corruption_report', 'write_receptive_field_report',
-           'write_robustness_report']
+           'ReceptiveField', 'RegionStats', 'Segmentor', 'SeverityResult', 'corrupt',
+           'corruption_errors', 'corruption_names', 'evaluate_corruptions', 'evaluate_robustness',
+           'evaluate_variants', 'gradient_map', 'labelled_dataset', 'mass_radius', 'occlude',
+           'occlude_objects', 'occlusion_map', 'receptive_field_of', 'relative_robustness',
+           'seed_for', 'summarise', 'summarise_corruptions', 'write_corruption_report',
+           'write_receptive_field_report', 'write_robustness_report']

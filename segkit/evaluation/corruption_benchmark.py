@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 from segkit.utils.tables import markdown_table
@@ -23,6 +22,7 @@ from segkit.utils.tables import markdown_table
 from .corruption_metrics import Table, corruption_errors, relative_robustness
 from .corruptions import check_severities, corrupt
 from .occlusion import seed_for
+from .segmentor import Segmentor
 from .variants import Variant, evaluate_variants
 
 __all__ = ['CorruptionResult', 'Corrupter', 'evaluate_corruptions', 'image_seed',
@@ -72,7 +72,7 @@ class CorruptionResult:
         return float(np.mean(list(self.table[name].values())))
 
 
-def evaluate_corruptions(model: torch.nn.Module, names: Sequence[str],
+def evaluate_corruptions(model: Segmentor, names: Sequence[str],
                          severities: Sequence[int] = (1, 2, 3, 4, 5), seed: int = 0,
                          max_images: int | None = None, workers: int = 0,
                          progress: bool = True) -> CorruptionResult:

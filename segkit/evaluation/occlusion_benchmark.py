@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 from segkit.utils.tables import markdown_table
 
 from .occlusion import occlude, occlude_objects, seed_for
+from .segmentor import Segmentor
 from .variants import Variant, evaluate_variants
 
 __all__ = ['OCCLUDERS', 'SeverityResult', 'evaluate_robustness', 'summarise',
@@ -59,7 +59,7 @@ class _Occluder:
         return variants
 
 
-def evaluate_robustness(model: torch.nn.Module,
+def evaluate_robustness(model: Segmentor,
                         severities: Sequence[float] = (0, 10, 20, 30, 40, 50),
                         fill: str = 'constant', seed: int = 0, max_images: int | None = None,
                         progress: bool = True, occluder: str = 'rectangles',

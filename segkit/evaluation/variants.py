@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from .predict import labels_at, predict_logits, test_pipeline
+from .segmentor import Segmentor
 
 __all__ = ['REGIONS', 'PerturbedDataset', 'RegionStats', 'Variant', 'as_is',
            'evaluate_variants', 'labelled_dataset']
@@ -103,7 +104,7 @@ class PerturbedDataset(torch.utils.data.Dataset):
         return item['gt_seg_map'], variants, time.perf_counter() - start
 
 
-def evaluate_variants(model: torch.nn.Module, perturb: Callable[[dict], list[Variant]],
+def evaluate_variants(model: Segmentor, perturb: Callable[[dict], list[Variant]],
                       max_images: int | None = None, workers: int = 0,
                       progress: bool = True, desc: str = 'robustness'
                       ) -> tuple[dict[object, dict[str, RegionStats]], dict[object, list[float]],
@@ -111,8 +112,8 @@ def evaluate_variants(model: torch.nn.Module, perturb: Callable[[dict], list[Var
     """Segments every variant ``perturb`` makes of each test image.
 
     Args:
-        model: From :func:`segkit.apis.inference.load_segmentor`; its
-            config's test set is evaluated.
+        model: Its config's test set is evaluated (a PyTorch segmentor from
+            :func:`segkit.apis.inference.load_segmentor`, or an ONNX one).
         perturb: Loaded item -> its variants (see the module docstring);
             picklable when ``workers`` > 0.
         max_images: Only the first N test images.
