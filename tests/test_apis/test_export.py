@@ -94,19 +94,26 @@ def test_export_tool_and_inference_through_onnxruntime(sample_root: Path,
     assert summary['processed'] == 6 and not summary['failed']
 
 
-def test_the_onnx_segmentor_answers_as_the_pytorch_one(tmp_path: Path) -> None:
+def test_the_onnx_segmentor_answers_as_the_pytorch_one(tmp_path: Path, monkeypatch) -> None:
     """Both are Segmentors; test_step gives SegDataSamples with the same
-    fields, shapes and (to export precision) values, at the original size."""
+    fields, shapes and (to export precision) values, at the original size.
+    (And the export writes its file once.)"""
     from mmseg.structures import SegDataSample
 
+    import segkit.apis.export
     from segkit.apis.export import OnnxSegmentor
     from segkit.evaluation import Segmentor
     from segkit.evaluation.predict import test_pipeline
 
+    writes = []
+    write = segkit.apis.export.atomic_write_bytes
+    monkeypatch.setattr(segkit.apis.export, 'atomic_write_bytes',
+                        lambda path, data: writes.append(path) or write(path, data))
     model = randomised_segmentor('fcn_r18_sample-128x128')
     # spatially dynamic: the graph runs at the pipeline's working size, as PyTorch
     assert export_onnx(model, tmp_path / 'model.onnx', (64, 64), dynamic=True)['dynamic'] == [
         'batch', 'height', 'width']
+    assert writes == [tmp_path / 'model.onnx']
     onnx_model = OnnxSegmentor(tmp_path / 'model.onnx', model.cfg)
     assert isinstance(model, Segmentor) and isinstance(onnx_model, Segmentor)
     assert onnx_model.dataset_meta['classes'] == tuple(model.dataset_meta['classes'])
