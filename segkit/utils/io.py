@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+def _umask() -> int:
+    # NOTE: os.umask can only be read by setting it; set it straight back
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_save(path: str | os.PathLike, save: Callable[[Path], object],
                 suffix: str = '.tmp') -> Path:
     """Calls ``save(tmp)`` to write a temporary file beside ``path``, then
@@ -34,6 +41,8 @@ def atomic_save(path: str | os.PathLike, save: Callable[[Path], object],
         save(Path(tmp))
         with open(tmp, 'rb') as f:
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it what open() would
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -52,6 +61,7 @@ def atomic_save_dir(path: str | os.PathLike, save: Callable[[Path], object]) -> 
     tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}-', dir=path.parent))
     try:
         save(tmp)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0700)
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

@@ -54,3 +54,21 @@ def test_atomic_save_dir_replaces_the_folder_whole(tmp_path: Path) -> None:
         atomic_save_dir(out, broken)
     assert (out / 'ade' / 'a.png').exists() and not (out / 'half').exists()
     assert [p.name for p in tmp_path.iterdir()] == ['sample']  # no temporary folder left
+
+
+def test_atomic_files_and_folders_get_the_permissions_open_gives(tmp_path) -> None:
+    """Not mkstemp's private 0600: a written dataset or report is readable by
+    whoever could read a file written with open() (the umask decides)."""
+    import os
+    import stat
+
+    from segkit.utils.io import atomic_save_dir, atomic_write_text
+
+    old = os.umask(0o027)
+    try:
+        path = atomic_write_text(tmp_path / 'a.txt', 'x')
+        folder = atomic_save_dir(tmp_path / 'd', lambda d: (d / 'f').write_text('y'))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750
