@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
+from segkit.errors import InputNotFoundError
 from segkit.evaluation.predict import labels_at, predict_logits, test_pipeline
 from segkit.evaluation.segmentor import Segmentor
 from segkit.utils.io import atomic_write_bytes, atomic_write_text
@@ -78,11 +79,12 @@ def list_inputs(source: str | os.PathLike) -> tuple[Path, list[Path]]:
         (root, files): outputs mirror each file's path relative to ``root``.
 
     Raises:
-        FileNotFoundError: ``source`` does not exist.
+        InputNotFoundError: ``source`` does not exist, or is a folder or a
+            list without images (a ``FileNotFoundError``).
     """
     source = Path(source)
     if not source.exists():
-        raise FileNotFoundError(f'input not found: {source}')
+        raise InputNotFoundError(f'input not found: {source}')
     if source.is_dir():
         files, seen = [], set()
         # NOTE: os.walk follows symlinked folders (Path.rglob does not before
@@ -97,10 +99,15 @@ def list_inputs(source: str | os.PathLike) -> tuple[Path, list[Path]]:
             subfolders.sort(key=lambda n: (os.path.islink(os.path.join(folder, n)), n))
             files += [Path(folder) / n for n in names
                       if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+        if not files:
+            raise InputNotFoundError(f'no image found in {source} or its subfolders (looked for '
+                                     f'{" ".join(IMAGE_EXTENSIONS)}, any case)')
         return source, sorted(files)
     if source.suffix.lower() == '.txt':
         lines = [line.strip() for line in source.read_text(encoding='utf-8').splitlines()]
         files = [(source.parent / line) for line in lines if line and not line.startswith('#')]
+        if not files:
+            raise InputNotFoundError(f'the list {source} names no image')
         return source.parent, files
     return source.parent, [source]
 
@@ -117,10 +124,10 @@ def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike | No
     :class:`~segkit.evaluation.segmentor.Segmentor`.
     """
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmseg.registry import DATASETS, MODELS
 
     from segkit.apis.runner import load_config
+    from segkit.models.checkpoint_utils import load_model_checkpoint
 
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -131,7 +138,7 @@ def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike | No
     model = MODELS.build(cfg.model)
     dataset_meta = None
     if checkpoint is not None:
-        ckpt = load_checkpoint(model, os.fspath(checkpoint), map_location='cpu', strict=True)
+        ckpt = load_model_checkpoint(model, os.fspath(checkpoint))  # strict, one-line errors
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         dataset_meta = meta.get('dataset_meta')
     if not dataset_meta:

@@ -18,6 +18,7 @@ from mmengine.config import Config
 
 from segkit.errors import (CheckpointNotFoundError, ConfigError, ConfigNotFoundError,
                            DataNotFoundError, SegkitError)
+from segkit.models.checkpoint_utils import check_checkpoint
 from segkit.utils.configs import resolve_config
 from segkit.utils.io import atomic_write_text
 
@@ -176,6 +177,24 @@ def _set_optim_wrapper(cfg: Any, amp: bool, amp_dtype: str | None,
                           'precision in the config instead')
 
 
+def _check_start_checkpoint(cfg: Config, model: torch.nn.Module) -> None:
+    """The checkpoint training starts from, checked against the model before
+    mmengine loads it: a resumed one must fit exactly (one line naming what
+    does not); a ``load_from`` may fit in part (fine-tuning another head),
+    which is said in one line, but not at all."""
+    from mmengine.logging import print_log
+    from mmengine.runner.checkpoint import find_latest_checkpoint
+
+    path = cfg.get('load_from')
+    if cfg.get('resume') and not path:
+        path = find_latest_checkpoint(cfg.work_dir)
+    if not path or not osp.isfile(path):
+        return
+    said = check_checkpoint(model, path, strict=bool(cfg.get('resume')))
+    if said:
+        print_log(f'load_from: {said} (the rest is loaded)', logger='current', level=30)
+
+
 def train(config: str | os.PathLike, work_dir: str | None = None,
           resume: str | bool | None = None, amp: bool = False,
           cfg_options: dict | None = None, launcher: str = 'none',
@@ -229,6 +248,7 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
     runner = Runner.from_cfg(cfg)
     model = runner.model.module if hasattr(runner.model, 'module') else runner.model
     check_model_wiring(model)
+    _check_start_checkpoint(cfg, model)
     runner.train()
     return Path(cfg.work_dir)
 
@@ -277,6 +297,9 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
         cfg.model = cfg.tta_model
     _setup_launcher(cfg, launcher)
     runner = Runner.from_cfg(cfg)
+    # checked first: mmengine's strict loading lists every key of both models
+    check_checkpoint(runner.model.module if hasattr(runner.model, 'module') else runner.model,
+                     checkpoint)
     runner.load_checkpoint(checkpoint, strict=True)
     metrics = runner.test()
     # numpy scalars -> Python numbers, so the metrics serialise as JSON

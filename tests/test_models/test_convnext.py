@@ -78,7 +78,7 @@ def test_checkpoint_of_another_arch_is_refused(tmp_path) -> None:
     wrong = ConvNeXt(dict(TINY, depths=[1, 1, 1, 1]), token_mixer='dw',
                      init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     with pytest.raises(CheckpointMismatchError,
-                       match=r"does not fit this ConvNeXt: unexpected \['stages.2.1"):
+                       match=r"does not fit this ConvNeXt: 9 unexpected \[stages\.2\.1\."):
         wrong.init_weights()
 
 
