@@ -51,16 +51,14 @@ def _cpu_features() -> str:
     return platform.processor()
 
 
-class _BuildError(Exception):
-    """The compiler refused; the message is its first error line."""
-
-
 def _build(cxx: str, extra: list[str], source: Path, target: Path) -> None:
+    """Compiles; a refusal raises CalledProcessError whose ``stderr`` is the
+    compiler's first error line."""
     proc = subprocess.run([cxx, *_FLAGS, *extra, str(source), '-o', str(target)],
                           capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.splitlines() if 'error' in ln] or [proc.stderr]
-        raise _BuildError(lines[0].strip())
+        raise subprocess.CalledProcessError(proc.returncode, cxx, stderr=lines[0].strip())
 
 
 def _compile(cxx: str, source: Path, target: Path) -> str | None:
@@ -74,8 +72,8 @@ def _compile(cxx: str, source: Path, target: Path) -> str | None:
         try:
             atomic_save(target, functools.partial(_build, cxx, extra, source), suffix='.so')
             return None
-        except _BuildError as exc:
-            error = str(exc)
+        except subprocess.CalledProcessError as exc:
+            error = exc.stderr
     return error
 
 
