@@ -1,14 +1,17 @@
-"""Shared handling of official backbone checkpoints."""
+"""Shared handling of official backbone checkpoints, and ``init_cfg=dict(type=
+'StrictPretrained', ...)``: strict loading with named layers starting fresh."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.registry import WEIGHT_INITIALIZERS
 
 from segkit.errors import CheckpointMismatchError
 
-__all__ = ['CheckpointMismatchError', 'backbone_state_dict', 'load_state_dict_checked',
-           'read_checkpoint']
+__all__ = ['CheckpointMismatchError', 'StrictPretrainedInit', 'backbone_state_dict',
+           'load_state_dict_checked', 'read_checkpoint']
 
 
 def backbone_state_dict(checkpoint: dict, drop: tuple[str, ...]) -> dict:
@@ -46,19 +49,30 @@ def _names(keys: list[str]) -> str:
 
 
 def load_state_dict_checked(module: nn.Module, state: dict, path: str,
-                            optional: tuple[str, ...] = ()) -> None:
+                            optional: tuple[str, ...] = (),
+                            fresh: Sequence[str] = ()) -> list[str]:
     """Loads ``state`` into ``module``; every key must match.
 
     Args:
         optional: Prefixes of ``module``'s keys that the checkpoint may lack
             (layers an ImageNet file cannot have, such as output norms).
+        fresh: Names of layers, wherever they sit in ``module`` (one
+            component of a key, e.g. ``'conv_offset'``), whose keys the
+            checkpoint may lack.
+
+    Returns:
+        The keys that the checkpoint lacked and may lack: they keep the
+        values ``module`` had.
 
     Raises:
         CheckpointMismatchError: keys are missing or unexpected; one line
             naming the first few.
     """
     result = module.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if not k.startswith(optional)]
+    names = set(fresh)
+    allowed = [k for k in result.missing_keys
+               if k.startswith(optional) or names & set(k.split('.')[:-1])]
+    missing = [k for k in result.missing_keys if k not in allowed]
     problems = []
     if missing:
         problems.append(f'missing {_names(missing)}')
@@ -67,3 +81,59 @@ def load_state_dict_checked(module: nn.Module, state: dict, path: str,
     if problems:
         raise CheckpointMismatchError(f'{path} does not fit this {type(module).__name__}: '
                                       + '; '.join(problems))
+    return allowed
+
+
+@WEIGHT_INITIALIZERS.register_module('StrictPretrained')
+class StrictPretrainedInit:
+    """``init_cfg=dict(type='StrictPretrained', checkpoint=..., fresh=(...))``:
+    mmengine's ``'Pretrained'``, but strict.
+
+    Every key of the module must be in the checkpoint, except those of the
+    layers named in ``fresh``, which keep their own initialisation (a DCN
+    ResNet from ImageNet weights: ``fresh=('conv_offset',)``, the offset
+    convs, start at zero); the log says which keys start fresh. Unexpected
+    keys are errors too. An ImageNet or a segmentation checkpoint both work:
+    a ``backbone.`` prefix is stripped, classifiers (``fc``, ``head``) dropped.
+
+    mmengine runs ``'Pretrained'`` after the children's own
+    ``init_weights()`` and every other initializer before them; this one
+    runs those children's ``init_weights()`` itself first (a DCNv2 layer's
+    redraws its weight and zeros its offset conv), so the checkpoint is
+    loaded last, as ``'Pretrained'`` is.
+
+    Args:
+        checkpoint: Path (or any location mmengine's loaders read).
+        fresh: Names of layers (one component of a key) the checkpoint may lack.
+        map_location: As for ``'Pretrained'``.
+
+    Raises:
+        CheckpointMismatchError: any other key missing, or unexpected.
+    """
+
+    def __init__(self, checkpoint: str, fresh: Sequence[str] = (),
+                 map_location: str = 'cpu') -> None:
+        self.checkpoint, self.fresh = checkpoint, tuple(fresh)
+        self.map_location = map_location
+
+    def __call__(self, module: nn.Module) -> None:
+        for child in module.children():
+            if hasattr(child, 'init_weights') and not getattr(child, 'is_init', False):
+                child.init_weights()
+                if not hasattr(type(child), 'is_init'):  # a BaseModule marks itself
+                    child.is_init = True  # what mmengine checks before calling it again
+        from mmengine.runner.checkpoint import CheckpointLoader
+
+        checkpoint = CheckpointLoader.load_checkpoint(self.checkpoint, self.map_location)
+        state = backbone_state_dict(checkpoint, drop=('fc', 'head'))
+        started = load_state_dict_checked(module, state, self.checkpoint, fresh=self.fresh)
+        layers = sorted({k.rsplit('.', 1)[0] for k in started})
+        print_log(f'load model from: {self.checkpoint} (strict); '
+                  + (f'{len(started)} keys of {len(layers)} layers start fresh: '
+                     f'{_names(layers)}' if started else 'every key loaded'),
+                  logger='current')
+        if hasattr(module, '_params_init_info'):
+            from mmengine.model.weight_init import update_init_info
+
+            update_init_info(module, init_info=f'{type(self).__name__}: load from '
+                                                f'{self.checkpoint}')

@@ -66,8 +66,15 @@ Pair = int | tuple[int, int]
 def _by_torchvision(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor | None,
                     weight: torch.Tensor, bias: torch.Tensor | None, stride: tuple[int, int],
                     padding: tuple[int, int], dilation: tuple[int, int]) -> torch.Tensor:
-    return torchvision.ops.deform_conv2d(input, offset, weight, bias, stride, padding,
-                                         dilation, mask)
+    # NOTE: torchvision 0.29's CPU kernel turns a NaN position into an index
+    # far outside the map and crashes the process (an infinite one reads 0).
+    # A NaN offset reads 0 here instead, and a non-finite offset makes its
+    # image's output NaN, as grid_sample does, so a diverging network still
+    # trips the non-finite-loss guard rather than the kernel.
+    out = torchvision.ops.deform_conv2d(input, offset.nan_to_num(0.0), weight, bias, stride,
+                                        padding, dilation, mask)
+    flag = (offset - offset).sum(dim=(1, 2, 3))  # 0, or NaN where an offset is not finite
+    return out + flag.view(-1, 1, 1, 1)
 
 
 def _by_grid_sample(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor | None,

@@ -200,6 +200,20 @@ def test_packs_feed_their_offset_conv_in_mmcv_layout() -> None:
         torch.testing.assert_close(pack(x), expected, rtol=0, atol=1e-12)
 
 
+def test_non_finite_offsets_give_nan_not_a_crash() -> None:
+    """torchvision's CPU kernel crashes the process on a NaN position; here a
+    NaN or infinite offset gives NaN in its image's output (as grid_sample),
+    so a diverging network reaches the non-finite-loss guard."""
+    x = torch.randn(2, 4, 8, 8)
+    weight = torch.randn(4, 4, 3, 3)
+    for bad in (float('nan'), float('inf')):
+        offset = torch.zeros(2, 18, 8, 8)
+        offset[1, 3, 2, 2] = bad
+        for impl in (dc._by_torchvision, dc._by_grid_sample):
+            out = impl(x, offset, None, weight, None, (1, 1), (1, 1), (1, 1))
+            assert out[0].isfinite().all() and out[1].isnan().any(), (bad, impl)
+
+
 # -- mmcv 2.1.0's classes -------------------------------------------------------
 
 def test_parameters_and_attributes_as_mmcv() -> None:
