@@ -24,10 +24,12 @@ deprecated ``deformable_groups`` keyword, parameter names and shapes
 (``conv_offset`` of the Packs), the bias rules, the initialisation, and the
 renaming of old ``<name>_offset`` keys, so mmcv-layout checkpoints load
 unchanged and ``conv_cfg=dict(type='DCN' | 'DCNv2')`` builds what mmcv builds.
-They compute with ``torchvision.ops.deform_conv2d`` (CPU and CUDA kernels,
-differentiable, one node under ``torch.compile``); under ``torch.jit.trace``
-and ``torch.export`` (ONNX export, FLOP counters) with ``grid_sample`` and a
-matrix product, the same formula in standard operators. Both compute in
+Two implementations of the same formula, both differentiable and one graph
+under ``torch.compile``: ``torchvision.ops.deform_conv2d`` (used on CUDA),
+and ``grid_sample`` plus a matrix product, standard operators (used on the
+CPU, where it is faster than torchvision's serial CPU kernel, and under
+``torch.jit.trace`` / ``torch.export``: ONNX export, FLOP counters);
+``SEGKIT_DCN_IMPL=torchvision|grid_sample`` forces one. Both compute in
 float32 (float64 if an input is float64) and return the input's dtype, so
 autocast works (torchvision has no reduced-precision CPU kernel).
 
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import warnings
 from typing import Any, Callable
 
@@ -106,21 +109,42 @@ def _by_grid_sample(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tenso
     sampled = sampled.view(n, deform_groups, c // deform_groups, k, h_out * w_out)
     if mask is not None:
         sampled = sampled * mask.view(n, deform_groups, 1, k, h_out * w_out)
-    columns = sampled.reshape(n, groups, group_channels * k, h_out * w_out)
-    kernel = weight.reshape(groups, out_channels // groups, group_channels * k)
-    out = torch.matmul(kernel, columns).view(n, out_channels, h_out, w_out)
-    return out if bias is None else out + bias.view(1, -1, 1, 1)
+    # NOTE: the (C*K, H_out*W_out) columns times the kernel as a 1x1 conv1d:
+    # grouped without copying the weight per image (a broadcast matmul
+    # would), and FLOP counters count it in full (mmengine's matmul rule
+    # drops broadcast batch dimensions)
+    columns = sampled.reshape(n, c * k, h_out * w_out)
+    kernel = weight.reshape(out_channels, group_channels * k, 1)
+    out = F.conv1d(columns, kernel, bias, groups=groups)
+    return out.view(n, out_channels, h_out, w_out)
+
+
+IMPLS = ('auto', 'torchvision', 'grid_sample')
+_IMPL_FNS = {'torchvision': _by_torchvision, 'grid_sample': _by_grid_sample}
+
+
+def _implementation(device: torch.device) -> Callable[..., torch.Tensor]:
+    """``SEGKIT_DCN_IMPL`` (default ``'auto'``): the ``grid_sample``
+    formulation under tracers and exporters (torch.jit.trace, torch.export:
+    ONNX, FLOP counters; torchvision's op has no ONNX symbolic on this stack)
+    and on the CPU (torchvision's CPU kernel is serial: measured slower,
+    forward and backward, by ``benchmarks/deformable.py``); torchvision's
+    kernel elsewhere (CUDA)."""
+    impl = os.environ.get('SEGKIT_DCN_IMPL', 'auto')
+    if impl not in IMPLS:
+        raise ValueError(f'SEGKIT_DCN_IMPL must be one of {IMPLS}, got {impl!r}')
+    if impl == 'auto':
+        tracing = torch.jit.is_tracing() or torch.compiler.is_exporting()
+        impl = 'grid_sample' if tracing or device.type == 'cpu' else 'torchvision'
+    return _IMPL_FNS[impl]
 
 
 def _deform_conv(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor | None,
                  weight: torch.Tensor, bias: torch.Tensor | None, stride: tuple[int, int],
                  padding: tuple[int, int], dilation: tuple[int, int]) -> torch.Tensor:
-    """torchvision's kernel, or the ``grid_sample`` formulation under tracers
-    and exporters; in float32 (float64 if any tensor is), in the input's dtype."""
-    # torch.jit.trace, torch.export (ONNX, FLOP counters) record PyTorch ops:
-    # torchvision's op has no ONNX symbolic on this stack
-    tracing = torch.jit.is_tracing() or torch.compiler.is_exporting()
-    fn = _by_grid_sample if tracing else _by_torchvision
+    """The implementation :func:`_implementation` chooses, in float32 (float64
+    if any tensor is), returned in the input's dtype."""
+    fn = _implementation(input.device)
     tensors = (input, offset, mask, weight, bias)
     dtypes = {t.dtype for t in tensors if t is not None}
     wide = torch.float64 if torch.float64 in dtypes else torch.float32

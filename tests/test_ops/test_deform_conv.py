@@ -214,6 +214,27 @@ def test_non_finite_offsets_give_nan_not_a_crash() -> None:
             assert out[0].isfinite().all() and out[1].isnan().any(), (bad, impl)
 
 
+def test_implementation_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """'auto': grid_sample on the CPU and under tracers, torchvision's kernel on
+    CUDA; SEGKIT_DCN_IMPL forces one."""
+    cpu, cuda = torch.device('cpu'), torch.device('cuda')
+    assert dc._implementation(cpu) is dc._by_grid_sample
+    assert dc._implementation(cuda) is dc._by_torchvision
+    monkeypatch.setattr(torch.compiler, 'is_exporting', lambda: True)
+    assert dc._implementation(cuda) is dc._by_grid_sample
+    monkeypatch.setenv('SEGKIT_DCN_IMPL', 'torchvision')
+    assert dc._implementation(cpu) is dc._by_torchvision
+    layer = DeformConv2dPack(4, 4, 3, padding=1)
+    calls = []
+    monkeypatch.setitem(dc._IMPL_FNS, 'torchvision', lambda *a: calls.append(1) or
+                        dc._by_torchvision(*a))
+    layer(torch.randn(1, 4, 6, 6))
+    assert calls == [1]
+    monkeypatch.setenv('SEGKIT_DCN_IMPL', 'cuda')
+    with pytest.raises(ValueError, match='SEGKIT_DCN_IMPL must be one of'):
+        layer(torch.randn(1, 4, 6, 6))
+
+
 # -- mmcv 2.1.0's classes -------------------------------------------------------
 
 def test_parameters_and_attributes_as_mmcv() -> None:
