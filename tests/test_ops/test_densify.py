@@ -220,3 +220,30 @@ def test_mmseg_dcn_resnet50_slim(dcn: str, output_stride: int) -> None:
 def test_mmseg_dcnv2_resnet50(output_stride: int) -> None:
     """The full-width ResNetV1c-50-DCNv2 (float64, seconds per run)."""
     _check_dcn_network(_dcn_resnet('DCNv2', 64), output_stride, (64, 48))
+
+
+def test_mmseg_dilated_dcn_resnet_is_not_the_strided_one() -> None:
+    """Why densify for deformable ResNets: mmseg's hand-dilated D8 (strides
+    (1, 2, 1, 1), dilations (1, 1, 2, 4)) spaces a DCN layer's taps but
+    interpolates between neighbouring pixels of the dense map and reads its
+    offsets in dense pixels, so with the strided network's weights it
+    computes something else, except at zero offsets."""
+    from mmseg.models.backbones import ResNetV1c
+
+    net = _dcn_resnet('DCNv2', 16)
+    d8 = ResNetV1c(depth=50, stem_channels=16, base_channels=16, out_indices=(3,),
+                   stage_with_dcn=(False, True, True, True), strides=(1, 2, 1, 1),
+                   dilations=(1, 1, 2, 4), contract_dilation=True,
+                   dcn=dict(type='DCNv2', deform_groups=1, fallback_on_stride=False))
+    d8 = _randomise_bn(d8.double())
+    d8.load_state_dict(net.state_dict())
+    x = torch.randn(1, 3, 64, 64, dtype=torch.float64)
+    with torch.no_grad():
+        ref, dilated = net(x)[3], d8(x)[0]
+        assert ((dilated[..., ::4, ::4] - ref).abs().max() / ref.abs().max()) > 1e-2
+        for name, m in net.named_modules():
+            if name.endswith('conv_offset'):
+                m.weight.zero_()
+                m.bias.zero_()
+        d8.load_state_dict(net.state_dict())
+        _close(d8(x)[0], net(x)[3], 4, rtol=1e-10)
