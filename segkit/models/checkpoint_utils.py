@@ -1,16 +1,21 @@
-"""Shared handling of official backbone checkpoints."""
+"""Shared handling of checkpoints: reading them, saying in one line what does
+not fit a model, and ``init_cfg=dict(type='StrictPretrained', ...)``: strict
+loading with named layers starting fresh."""
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.registry import WEIGHT_INITIALIZERS
 
 from segkit.errors import CheckpointMismatchError
 
-__all__ = ['CheckpointMismatchError', 'StateMismatch', 'backbone_state_dict',
+__all__ = ['CheckpointMismatchError', 'StateMismatch', 'StrictPretrainedInit',
+           'backbone_state_dict',
            'check_checkpoint', 'checkpoint_state_dict', 'describe_mismatch',
            'load_model_checkpoint', 'load_state_dict_checked', 'read_checkpoint', 'state_mismatch',
            'trained_with']
@@ -60,11 +65,17 @@ class StateMismatch:
         return bool(self.missing or self.unexpected or self.reshaped)
 
 
-def state_mismatch(expected: dict, given: dict, optional: tuple[str, ...] = ()) -> StateMismatch:
+def _may_lack(key: str, optional: tuple[str, ...], fresh: Sequence[str]) -> bool:
+    return key.startswith(optional) or bool(set(fresh) & set(key.split('.')[:-1]))
+
+
+def state_mismatch(expected: dict, given: dict, optional: tuple[str, ...] = (),
+                   fresh: Sequence[str] = ()) -> StateMismatch:
     """Compares ``given`` (a checkpoint's tensors) with ``expected`` (a model's
-    ``state_dict()``); ``optional`` prefixes may be missing."""
+    ``state_dict()``); keys under ``optional`` prefixes, or of layers named in
+    ``fresh`` (one component of a key), may be missing."""
     return StateMismatch(
-        missing=[k for k in expected if k not in given and not k.startswith(optional)],
+        missing=[k for k in expected if k not in given and not _may_lack(k, optional, fresh)],
         unexpected=[k for k in given if k not in expected],
         reshaped=[(k, tuple(given[k].shape), tuple(expected[k].shape)) for k in expected
                   if k in given and hasattr(given[k], 'shape')
@@ -102,19 +113,28 @@ def describe_mismatch(mismatch: StateMismatch, source: str, target: str,
 
 
 def load_state_dict_checked(module: nn.Module, state: dict, path: str,
-                            optional: tuple[str, ...] = (), checkpoint: Any = None) -> None:
+                            optional: tuple[str, ...] = (), checkpoint: Any = None,
+                            fresh: Sequence[str] = ()) -> list[str]:
     """Loads ``state`` into ``module``; every key must match, in name and shape.
 
     Args:
         optional: Prefixes of ``module``'s keys that the checkpoint may lack
             (layers an ImageNet file cannot have, such as output norms).
         checkpoint: The whole checkpoint (its ``meta`` may name the config).
+        fresh: Names of layers, wherever they sit in ``module`` (one
+            component of a key, e.g. ``'conv_offset'``), whose keys the
+            checkpoint may lack.
+
+    Returns:
+        The keys that the checkpoint lacked and may lack: they keep the
+        values ``module`` had.
 
     Raises:
         CheckpointMismatchError: what does not fit, in one line
             (:func:`describe_mismatch`).
     """
-    mismatch = state_mismatch(module.state_dict(), state, optional)
+    expected = module.state_dict()
+    mismatch = state_mismatch(expected, state, optional, fresh)
     error = CheckpointMismatchError(
         describe_mismatch(mismatch, path, type(module).__name__, checkpoint))
     if mismatch.missing or mismatch.unexpected:
@@ -125,6 +145,7 @@ def load_state_dict_checked(module: nn.Module, state: dict, path: str,
         # NOTE: only now are other shapes an error: a module's own loading may
         # fit them (DCNv4 pads an unpadded offset_mask)
         raise error from None
+    return [k for k in expected if k not in state]
 
 
 def checkpoint_state_dict(checkpoint: Any) -> dict:
@@ -178,3 +199,58 @@ def load_model_checkpoint(model: nn.Module, path: str) -> Any:
     load_state_dict_checked(model, checkpoint_state_dict(checkpoint), path,
                             checkpoint=checkpoint)
     return checkpoint
+
+
+@WEIGHT_INITIALIZERS.register_module('StrictPretrained')
+class StrictPretrainedInit:
+    """``init_cfg=dict(type='StrictPretrained', checkpoint=..., fresh=(...))``:
+    mmengine's ``'Pretrained'``, but strict.
+
+    Every key of the module must be in the checkpoint, except those of the
+    layers named in ``fresh``, which keep their own initialisation (a DCN
+    ResNet from ImageNet weights: ``fresh=('conv_offset',)``, the offset
+    convs, start at zero); the log says which keys start fresh. Unexpected
+    keys are errors too. An ImageNet or a segmentation checkpoint both work:
+    a ``backbone.`` prefix is stripped, classifiers (``fc``, ``head``) dropped.
+
+    mmengine runs ``'Pretrained'`` after the children's own
+    ``init_weights()`` and every other initializer before them; this one
+    runs those children's ``init_weights()`` itself first (a DCNv2 layer's
+    redraws its weight and zeros its offset conv), so the checkpoint is
+    loaded last, as ``'Pretrained'`` is.
+
+    Args:
+        checkpoint: Path (or any location mmengine's loaders read).
+        fresh: Names of layers (one component of a key) the checkpoint may lack.
+        map_location: As for ``'Pretrained'``.
+
+    Raises:
+        CheckpointMismatchError: any other key missing, or unexpected.
+    """
+
+    def __init__(self, checkpoint: str, fresh: Sequence[str] = (),
+                 map_location: str = 'cpu') -> None:
+        self.checkpoint, self.fresh = checkpoint, tuple(fresh)
+        self.map_location = map_location
+
+    def __call__(self, module: nn.Module) -> None:
+        for child in module.children():
+            if hasattr(child, 'init_weights') and not getattr(child, 'is_init', False):
+                child.init_weights()
+                if not hasattr(type(child), 'is_init'):  # a BaseModule marks itself
+                    child.is_init = True  # what mmengine checks before calling it again
+        from mmengine.runner.checkpoint import CheckpointLoader
+
+        checkpoint = CheckpointLoader.load_checkpoint(self.checkpoint, self.map_location)
+        state = backbone_state_dict(checkpoint, drop=('fc', 'head'))
+        started = load_state_dict_checked(module, state, self.checkpoint, fresh=self.fresh)
+        layers = sorted({k.rsplit('.', 1)[0] for k in started})
+        print_log(f'load model from: {self.checkpoint} (strict); '
+                  + (f'{len(started)} keys of {len(layers)} layers start fresh: '
+                     f'{_first(layers, 5)}' if started else 'every key loaded'),
+                  logger='current')
+        if hasattr(module, '_params_init_info'):
+            from mmengine.model.weight_init import update_init_info
+
+            update_init_info(module, init_info=f'{type(self).__name__}: load from '
+                                                f'{self.checkpoint}')

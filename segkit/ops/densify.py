@@ -69,6 +69,18 @@ def _per_position(inp: torch.Tensor, out: torch.Tensor) -> bool:
             or (a[:1] + a[2:] == b[:1] + b[2:]) or a[:-1] == b[:-1])
 
 
+def _inside_ruled(model: nn.Module) -> set[str]:
+    """Names of the modules inside a layer that has its own rule (a DCN
+    Pack's offset conv): the rule covers them, so they are neither traced nor
+    compared on their own (they may run on the phases of the dense map)."""
+    inner: set[str] = set()
+    for name, module in model.named_modules():
+        if name not in inner and list(module.children()) and dense_rule(module) is not None:
+            inner.update(f'{name}.{child}' if name else child
+                         for child, _ in module.named_modules() if child)
+    return inner
+
+
 def _trace(model: nn.Module, x: torch.Tensor) -> list[_Call]:
     """Runs ``model`` once and records the strided layers with their input stride."""
     calls: list[_Call] = []
@@ -91,11 +103,15 @@ def _trace(model: nn.Module, x: torch.Tensor) -> list[_Call]:
                 raise DensifyError(
                     f'{name} ({type(module).__name__}) changes the map from '
                     f'{tuple(inp.shape)} to {tuple(output.shape)} and has no dense form; '
-                    'supported: Conv2d, MaxPool2d, AvgPool2d and per-position layers')
+                    'supported: layers with an equivalent-stride rule (Conv2d, MaxPool2d, '
+                    'AvgPool2d, DCN, DCNv2, DCLS) and per-position layers')
         return fn
 
+    inner = _inside_ruled(model)
     for name, module in model.named_modules():
-        if not list(module.children()):
+        if name in inner:
+            continue
+        if not list(module.children()) or dense_rule(module) is not None:
             handles.append(module.register_forward_hook(hook(name)))
     try:
         with torch.no_grad():
@@ -241,8 +257,11 @@ def _verify(original: nn.Module, dense: nn.Module, probe: torch.Tensor,
     """Compares every module's output, sampled at its eST, with the original's."""
     stores: tuple[dict, dict] = ({}, {})
     handles = []
+    inner = _inside_ruled(original)
     for root, store in zip((original, dense), stores):
         for name, module in root.named_modules():
+            if name in inner:
+                continue
             def fn(module: nn.Module, inputs: tuple, output: object,
                    store: dict = store, name: str = name) -> None:
                 store.setdefault(name, []).extend(t.detach() for t in _tensors(output))

@@ -12,10 +12,11 @@ from tests.helpers.segmentors import randomised_segmentor
 pytestmark = pytest.mark.slow  # inductor compiles C++, seconds to tens of seconds each
 
 # one sample model per family: densified + shaped ResNet, DCLS ConvNeXt,
-# quasi-hexagonal depthwise ConvNeXt, InternImage (DCNv3), FlashInternImage (DCNv4)
+# quasi-hexagonal depthwise ConvNeXt, InternImage (DCNv3), FlashInternImage (DCNv4),
+# densified DCNv2 ResNet
 FAMILIES = ['fcn_dense-r18-qh_sample-128x128', 'upernet_convnext-c16-dcls_sample-128x128',
             'upernet_convnext-c16-qh_sample-128x128', 'upernet_internimage-c16_sample-128x128',
-            'upernet_flashinternimage-c16_sample-128x128']
+            'upernet_flashinternimage-c16_sample-128x128', 'fcn_dense-r50-c8-dcnv2_sample-128x128']
 
 
 @pytest.mark.parametrize('config', FAMILIES)

@@ -29,8 +29,8 @@ def test_exports_and_matches_pytorch(config: str, tmp_path: Path) -> None:
     assert graph.output[0].type.tensor_type.shape.dim[1].dim_value == len(
         model.dataset_meta['classes'])
     ops = {node.op_type for node in graph.node}
-    if 'internimage' in config:
-        assert 'GridSample' in ops  # DCNv3's reference formulation
+    if 'internimage' in config or 'dcn' in config:
+        assert 'GridSample' in ops  # DCNv3's reference formulation, DCN's grid_sample one
     # DCLS and shaped kernels are constants of plain convolutions
     assert not ops & {'Einsum', 'ScatterElements', 'Exp'}, ops
 

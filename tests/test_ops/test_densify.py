@@ -170,3 +170,80 @@ def test_network_with_dcls_layers(output_stride: int) -> None:
     x = torch.randn(1, 3, 48, 40, dtype=torch.float64)
     with torch.no_grad():
         _close(dense(x), net(x), dense.dense_info.est(8), rtol=1e-10)
+
+
+def _dcn_resnet(dcn: str, base_channels: int) -> nn.Module:
+    """mmseg's ResNetV1c-50 with DCN / DCNv2 in conv3-conv5 (the DCNv2 paper's
+    setting: every 3x3 of stages 2-4, the three strided ones included), in
+    float64 with non-trivial BatchNorm and offsets of several pixels."""
+    from mmseg.models.backbones import ResNetV1c
+
+    torch.manual_seed(0)
+    net = ResNetV1c(depth=50, stem_channels=base_channels, base_channels=base_channels,
+                    out_indices=(0, 1, 2, 3), stage_with_dcn=(False, True, True, True),
+                    dcn=dict(type=dcn, deform_groups=1, fallback_on_stride=False))
+    net = _randomise_bn(net.double())
+    with torch.no_grad():
+        for name, m in net.named_modules():
+            if name.endswith('conv_offset'):
+                m.weight.normal_(0, 0.5 / (m.in_channels * 9) ** 0.5)
+                m.bias.normal_(0, 2.0)  # offsets of a few pixels (and masks away from 0.5)
+    return net
+
+
+def _check_dcn_network(net: nn.Module, output_stride: int, size: tuple[int, int]) -> None:
+    from segkit.ops import DeformConv2dPack, ModulatedDeformConv2dPack
+
+    packs = (DeformConv2dPack, ModulatedDeformConv2dPack)
+    assert sum(isinstance(m, packs) for m in net.modules()) == 13
+    dense = densify(net, output_stride, probe_size=64)
+    assert dense.layer3[0].conv2.stride == ((1, 1) if output_stride == 8 else (2, 2))
+    assert dense.layer4[1].conv2.equivalent_stride == 32 // output_stride
+    assert dense.layer4[1].conv2.conv_offset.dilation == (1, 1)  # inside the phases
+    x = torch.randn(1, 3, *size, dtype=torch.float64)
+    with torch.no_grad():
+        refs, outs = _features(net, x), _features(dense, x)
+    for ref, out, f in zip(refs, outs, [4, 8, 16, 32]):
+        _close(out, ref, dense.dense_info.est(f), rtol=1e-8)
+        assert out.shape[-1] >= ref.shape[-1] * min(f, output_stride) // f
+
+
+@pytest.mark.parametrize('output_stride', [16, 8])
+@pytest.mark.parametrize('dcn', ['DCN', 'DCNv2'])
+def test_mmseg_dcn_resnet50_slim(dcn: str, output_stride: int) -> None:
+    """A slim ResNetV1c-50 (16 base channels) with DCN / DCNv2 in conv3-conv5."""
+    _check_dcn_network(_dcn_resnet(dcn, 16), output_stride, (64, 80))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('output_stride', [16, 8])
+def test_mmseg_dcnv2_resnet50(output_stride: int) -> None:
+    """The full-width ResNetV1c-50-DCNv2 (float64, seconds per run)."""
+    _check_dcn_network(_dcn_resnet('DCNv2', 64), output_stride, (64, 48))
+
+
+def test_mmseg_dilated_dcn_resnet_is_not_the_strided_one() -> None:
+    """Why densify for deformable ResNets: mmseg's hand-dilated D8 (strides
+    (1, 2, 1, 1), dilations (1, 1, 2, 4)) spaces a DCN layer's taps but
+    interpolates between neighbouring pixels of the dense map and reads its
+    offsets in dense pixels, so with the strided network's weights it
+    computes something else, except at zero offsets."""
+    from mmseg.models.backbones import ResNetV1c
+
+    net = _dcn_resnet('DCNv2', 16)
+    d8 = ResNetV1c(depth=50, stem_channels=16, base_channels=16, out_indices=(3,),
+                   stage_with_dcn=(False, True, True, True), strides=(1, 2, 1, 1),
+                   dilations=(1, 1, 2, 4), contract_dilation=True,
+                   dcn=dict(type='DCNv2', deform_groups=1, fallback_on_stride=False))
+    d8 = _randomise_bn(d8.double())
+    d8.load_state_dict(net.state_dict())
+    x = torch.randn(1, 3, 64, 64, dtype=torch.float64)
+    with torch.no_grad():
+        ref, dilated = net(x)[3], d8(x)[0]
+        assert ((dilated[..., ::4, ::4] - ref).abs().max() / ref.abs().max()) > 1e-2
+        for name, m in net.named_modules():
+            if name.endswith('conv_offset'):
+                m.weight.zero_()
+                m.bias.zero_()
+        d8.load_state_dict(net.state_dict())
+        _close(d8(x)[0], net(x)[3], 4, rtol=1e-10)
