@@ -137,6 +137,7 @@ def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
     The probe runs forward and backward, so a backward that cannot compile is
     caught before training starts."""
     x, offset, mask, geometry = _random_case()
+    x, offset, mask = _on_device(x, offset, mask)  # CUDA tensors on a GPU, as 'auto' gives
     call = (x, offset, mask, geometry)
     calls = []
 
@@ -166,7 +167,8 @@ def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
     x32 = x.detach().float()  # another configuration: tried on its own
     out = dispatch_module._try_triton(
         DCNV3, (x32, offset.detach().float(), mask.detach().float()), geometry)
-    torch.testing.assert_close(out.double(), dcnv3_core_reference(*call), rtol=0, atol=1e-5)
+    torch.testing.assert_close(out.double().cpu(), dcnv3_core_reference(*call).cpu(), rtol=0,
+                               atol=1e-5)
     assert sorted(dispatch_module._triton_works.values()) == [False, True]
 
     def out_of_memory(*a):

@@ -52,15 +52,17 @@ def dcnv3_positions(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tenso
     NOTE: the original builds the sampling grid in float32, normalised by the
     padded size, whatever the input's dtype; the float32 rounding of that grid
     moves samples by up to ~1e-7 pixels. It is reproduced here so that even
-    float64 results match the original to 1e-10. Half-precision offsets give
-    positions in float32.
+    float64 results match the original to 1e-10. The grid is built on the
+    CPU and then moved: CUDA's linspace rounds some points differently (seen
+    on an H200), and the result must not depend on the device. Half-precision
+    offsets give positions in float32.
     """
     h_out, w_out = g.check_input(input)
     n, h, w, _ = input.shape
     k = g.points
     g.check_tensor('offset', offset, (n, h_out, w_out, g.group * k * 2))
     g.check_tensor('mask', mask, (n, h_out, w_out, g.group * k))
-    device, f32 = offset.device, torch.float32
+    device, f32 = torch.device('cpu'), torch.float32
     hp, wp = h + 2 * g.pad_h, w + 2 * g.pad_w
     half_h, half_w = (g.dilation_h * (g.kernel_h - 1)) // 2, (g.dilation_w * (g.kernel_w - 1)) // 2
     ref_x = torch.linspace(half_w + 0.5, half_w + 0.5 + (w_out - 1) * g.stride_w, w_out,
@@ -72,8 +74,8 @@ def dcnv3_positions(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tenso
     grid_y = torch.linspace(-half_h, -half_h + (g.kernel_h - 1) * g.dilation_h, g.kernel_h,
                             dtype=f32, device=device) / hp
     i, j = (torch.tensor(t, device=device) for t in zip(*g.kernel_points()))
-    base_x = ref_x.view(1, 1, w_out, 1, 1) + grid_x[i] * g.offset_scale
-    base_y = ref_y.view(1, h_out, 1, 1, 1) + grid_y[j] * g.offset_scale
+    base_x = (ref_x.view(1, 1, w_out, 1, 1) + grid_x[i] * g.offset_scale).to(offset.device)
+    base_y = (ref_y.view(1, h_out, 1, 1, 1) + grid_y[j] * g.offset_scale).to(offset.device)
     off = offset.view(n, h_out, w_out, g.group, k, 2)
     dtype = torch.promote_types(offset.dtype, f32)
     loc_x = base_x.to(dtype) + off[..., 0].to(dtype) * g.offset_scale / wp
