@@ -1,6 +1,7 @@
 """DCNv4 vs DCNv3: the core operators, the modules and UPerNet on them.
 
-    python benchmarks/dcnv4.py [--device cpu|cuda] [--repeats 5] [--scale 1.0] [--no-models]
+    python benchmarks/dcnv4.py [--device cpu|cuda] [--repeats 5] [--batch 2] [--scale 1.0]
+        [--no-models]
 
 Side by side in one run, at the FlashInternImage-T / InternImage-T stage
 shapes of a 512x512 image (N=2; C=64/128/256/512; G=4/8/16/32;
@@ -33,6 +34,7 @@ from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, rese
                                     time_call)
 
 STAGES = [(64, 4, 128), (128, 8, 64), (256, 16, 32), (512, 32, 16)]
+BATCH = 2  # --batch
 MODELS = {'InternImage-T': 'upernet_internimage-t_8xb2-160k_ade20k-512x512',
           'FlashInternImage-T': 'upernet_flashinternimage-t_8xb2-160k_ade20k-512x512'}
 
@@ -42,14 +44,14 @@ def core_inputs(version: str, channels: int, group: int, size: int,
     """(fn, tensors, geometry) of one core at one stage, offsets of a few pixels."""
     torch.manual_seed(0)
     g = DeformGeometry(3, 3, 1, 1, 1, 1, 1, 1, group, channels // group)
-    x = torch.randn(2, size, size, channels, device=device, requires_grad=True)
+    x = torch.randn(BATCH, size, size, channels, device=device, requires_grad=True)
     cpu = device.type == 'cpu'
     if version == 'DCNv4':
-        om = torch.randn(2, size, size, packed_width(g), device=device) * 2
+        om = torch.randn(BATCH, size, size, packed_width(g), device=device) * 2
         return (dcnv4_core_cpu if cpu else dcnv4_core_triton), (x, om.requires_grad_()), g
-    offset = (torch.randn(2, size, size, group * 18, device=device) * 2).requires_grad_()
-    mask = torch.softmax(torch.randn(2, size, size, group, 9, device=device), -1)
-    mask = mask.reshape(2, size, size, group * 9).requires_grad_()
+    offset = (torch.randn(BATCH, size, size, group * 18, device=device) * 2).requires_grad_()
+    mask = torch.softmax(torch.randn(BATCH, size, size, group, 9, device=device), -1)
+    mask = mask.reshape(BATCH, size, size, group * 9).requires_grad_()
     return (dcnv3_core_cpu if cpu else dcnv3_core_triton), (x, offset, mask), g
 
 
@@ -58,7 +60,7 @@ def module_inputs(version: str, channels: int, group: int, size: int,
     torch.manual_seed(0)
     cls = DCNv4 if version == 'DCNv4' else DCNv3
     module = cls(channels, group=group).to(device)
-    x = torch.randn(2, size, size, channels, device=device, requires_grad=True)
+    x = torch.randn(BATCH, size, size, channels, device=device, requires_grad=True)
     return (lambda t, g: module(t)), (x,), None
 
 
@@ -109,10 +111,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--scale', type=float, default=1.0, help='shrink the maps (tests)')
     parser.add_argument('--no-models', action='store_true', help='skip the UPerNet models')
     parser.add_argument('--memory-only', action='store_true', help='(internal)')
     args = parser.parse_args()
+    global BATCH
+    BATCH = args.batch
     device = torch.device(args.device)
     stages = [(c, g, max(4, int(s * args.scale))) for c, g, s in STAGES]
     if args.memory_only:
@@ -120,13 +125,14 @@ def main() -> None:
         return
     if device.type == 'cpu':  # exact CPU peaks need a fixed mmap threshold: another process
         memory = peak_memory_in_subprocess([__file__, '--memory-only', '--scale',
-                                            str(args.scale)])
+                                            str(args.scale), '--batch', str(args.batch)])
     else:
         memory = peaks(stages, device)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
     kernel = 'Triton kernels' if device.type == 'cuda' else 'C++ CPU kernels'
-    print(f'DCNv4 vs DCNv3, FlashInternImage-T / InternImage-T stage shapes, N=2, 3x3, float32, '
-          f'{name} ({torch.get_num_threads()} CPU threads), {kernel}, median of {args.repeats}')
+    print(f'DCNv4 vs DCNv3, FlashInternImage-T / InternImage-T stage shapes, N={BATCH}, 3x3, '
+          f'float32, {name} ({torch.get_num_threads()} CPU threads), {kernel}, '
+          f'median of {args.repeats}')
     print('| what | stage (C, G, size) | DCNv3 fwd (ms) | DCNv4 fwd (ms) | fwd speed-up | '
           'DCNv3 fwd+bwd (ms) | DCNv4 fwd+bwd (ms) | fwd+bwd speed-up | '
           'peak fwd+bwd DCNv3 / DCNv4 (MB) |')
