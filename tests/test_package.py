@@ -38,7 +38,8 @@ def test_readme_has_operator_examples() -> None:
     examples = readme_examples()
     assert len(examples) >= 4
     assert all(any(name in e for e in examples)
-               for name in ('densify', 'Dcls2d', 'DCNv3', 'ShapedConv2d'))
+               for name in ('densify', 'Dcls2d', 'DCNv3', 'DCNv4', 'ShapedConv2d',
+                            'ModulatedDeformConv2dPack'))
 
 
 @pytest.mark.slow
