@@ -1,6 +1,6 @@
 """DCNv3 core: segkit's fast paths vs the reference (grid_sample) formulation.
 
-    python benchmarks/dcnv3.py [--device cpu|cuda] [--repeats 3] [--impls cpu gather]
+    python benchmarks/dcnv3.py [--device cpu|cuda] [--repeats 3] [--batch 2] [--impls cpu gather]
 
 At InternImage-T stage shapes (N=2; C=64/128/256/512; G=4/8/16/32;
 128/64/32/16 px; 3x3), side by side in one run: forward and forward+backward
@@ -24,13 +24,14 @@ from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, rese
                                     time_call)
 
 STAGES = [(64, 4, 128), (128, 8, 64), (256, 16, 32), (512, 32, 16)]
+BATCH = 2  # --batch
 IMPLS = {'reference': dcnv3_core_reference, 'cpu': dcnv3_core_cpu, 'triton': dcnv3_core_triton,
          'gather': dcnv3_core_gather}
 
 
 def make_inputs(channels: int, group: int, size: int, device: torch.device) -> tuple:
     torch.manual_seed(0)
-    n, k = 2, 9
+    n, k = BATCH, 9
     x = torch.randn(n, size, size, channels, device=device, requires_grad=True)
     offset = (torch.randn(n, size, size, group * k * 2, device=device) * 2).requires_grad_()
     mask = torch.softmax(torch.randn(n, size, size, group, k, device=device), -1)
@@ -69,9 +70,12 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--impls', nargs='+', choices=[i for i in IMPLS if i != 'reference'],
                         help="default: 'cpu gather' on the CPU, 'triton gather' on a GPU")
+    parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--scale', type=float, default=1.0, help='shrink the maps (tests)')
     parser.add_argument('--memory-only', action='store_true', help='(internal)')
     args = parser.parse_args()
+    global BATCH
+    BATCH = args.batch
     device = torch.device(args.device)
     impls = ['reference', *(args.impls or (['cpu', 'gather'] if device.type == 'cpu'
                                            else ['triton', 'gather']))]
@@ -84,9 +88,10 @@ def main() -> None:
             return
     else:  # exact CPU peaks need a fixed mmap threshold from the start: another process
         peaks = peak_memory_in_subprocess([__file__, '--memory-only', '--scale', str(args.scale),
+                                           '--batch', str(args.batch),
                                            '--impls', *impls[1:]])
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'
-    print(f'DCNv3 core, InternImage-T stage shapes, N=2, 3x3, float32, {name} '
+    print(f'DCNv3 core, InternImage-T stage shapes, N={BATCH}, 3x3, float32, {name} '
           f'({torch.get_num_threads()} CPU threads), median of {args.repeats}; '
           'speed-up and memory ratio against the reference')
     print('| stage (C, G, size) | impl | fwd (ms) | fwd+bwd (ms) | fwd speed-up | '

@@ -1,5 +1,7 @@
-"""segkit: equivalent-stride, DCLS and DCNv3 operators, backbones and tools for
-semantic segmentation.
+"""segkit: four ways of shaping what a convolution sees (equivalent stride,
+designed kernel shapes, DCLS, the deformable lineage DCN / DCNv2 / DCNv3 /
+DCNv4), backbones and heads built from them, and the tools to train,
+evaluate, compare and stress-test semantic segmentation models.
 
 ``import segkit`` and ``import segkit.ops`` need only torch: the operators
 (:mod:`segkit.ops`) work in any PyTorch model. The mmsegmentation integration
@@ -8,7 +10,7 @@ import with ``custom_imports = dict(imports=['segkit.mmseg'])``.
 """
 import sys
 
-__version__ = '0.1.0'
+__version__ = '0.2.0'
 
 if 'mmengine' in sys.modules:
     # NOTE: a config's custom_imports=['segkit'] (the name before segkit.mmseg

@@ -13,6 +13,7 @@ checkpoint that does not fit the model is a ``RuntimeError`` (as
     ├── ConfigError (ValueError)            a config or option that cannot work
     ├── ConfigNotFoundError (FileNotFoundError)
     ├── DataNotFoundError (FileNotFoundError)   a data root not in its layout
+    ├── InputNotFoundError (FileNotFoundError)  no image where a tool was pointed
     ├── BadSampleError (ValueError)         an unreadable or inconsistent sample
     ├── CheckpointError                     anything about a checkpoint file
     │   ├── CheckpointNotFoundError (FileNotFoundError)
@@ -28,8 +29,8 @@ import pickle
 
 __all__ = ['BadSampleError', 'CheckpointError', 'CheckpointMismatchError',
            'CheckpointNotFoundError', 'ConfigError', 'ConfigNotFoundError', 'DataNotFoundError',
-           'DensifyError', 'ExportError', 'NonFiniteLossError', 'SegkitError',
-           'UnsafeCheckpointError']
+           'DensifyError', 'ExportError', 'InputNotFoundError', 'NonFiniteLossError',
+           'SegkitError', 'UnsafeCheckpointError']
 
 
 class SegkitError(Exception):
@@ -47,6 +48,11 @@ class ConfigNotFoundError(SegkitError, FileNotFoundError):
 
 class DataNotFoundError(SegkitError, FileNotFoundError):
     """A dataset root that is missing or not in its dataset's layout."""
+
+
+class InputNotFoundError(SegkitError, FileNotFoundError):
+    """No image where a tool was pointed (a missing path, a folder or list
+    without images)."""
 
 
 class BadSampleError(SegkitError, ValueError):

@@ -17,6 +17,7 @@ STACK = {
     'ConfigError': ValueError,
     'ConfigNotFoundError': FileNotFoundError,
     'DataNotFoundError': FileNotFoundError,
+    'InputNotFoundError': FileNotFoundError,
     'BadSampleError': ValueError,
     'CheckpointNotFoundError': FileNotFoundError,
     'UnsafeCheckpointError': pickle.UnpicklingError,

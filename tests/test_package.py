@@ -38,7 +38,8 @@ def test_readme_has_operator_examples() -> None:
     examples = readme_examples()
     assert len(examples) >= 4
     assert all(any(name in e for e in examples)
-               for name in ('densify', 'Dcls2d', 'DCNv3', 'ShapedConv2d'))
+               for name in ('densify', 'Dcls2d', 'DCNv3', 'DCNv4', 'ShapedConv2d',
+                            'ModulatedDeformConv2dPack'))
 
 
 @pytest.mark.slow
@@ -58,7 +59,7 @@ def test_wheel_in_a_fresh_virtualenv(tmp_path: Path) -> None:
          '-w', dist, source, cwd=tmp_path)
     (wheel,) = dist.glob('segkit-*.whl')
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ('segkit/ops/csrc/dcnv3_cpu.cpp', 'segkit/configs/_base_/default_runtime.py',
+    for needed in ('segkit/ops/csrc/deform_sampling_cpu.cpp', 'segkit/configs/_base_/default_runtime.py',
                    'segkit/configs/sample/fcn_r18_sample-128x128.py', 'segkit/cli/__init__.py'):
         assert needed in names, needed
     assert not any(n.startswith('tests/') for n in names)

@@ -3,7 +3,7 @@
 # mixers with 40 elements).
 _base_ = './upernet_convnext-t_8xb1-160k_cityscapes-512x1024.py'
 model = dict(
-    backbone=dict(arch='base', token_mixer='dcls',
+    backbone=dict(arch='base', token_mixer=dict(type='dcls'),
                   init_cfg=dict(checkpoint='checkpoints/convnext_dcls_base_1k_224_ema.pth')),
     decode_head=dict(in_channels=[128, 256, 512, 1024]),
     auxiliary_head=dict(in_channels=512))

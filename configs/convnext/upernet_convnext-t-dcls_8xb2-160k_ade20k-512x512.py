@@ -12,7 +12,7 @@ crop_size = (512, 512)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        token_mixer='dcls',
+        token_mixer=dict(type='dcls'),
         init_cfg=dict(checkpoint='checkpoints/convnext_dcls_tiny_1k_224_ema.pth')),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
 train_dataloader = dict(batch_size=2)  # x 8 GPUs

@@ -3,4 +3,4 @@
 # the blocks; starts from the kept taps of convnext_tiny_1k_224.pth. segkit's
 # own model: no published result.
 _base_ = './upernet_convnext-t_8xb2-160k_ade20k-512x512.py'
-model = dict(backbone=dict(token_mixer='shaped'))
+model = dict(backbone=dict(token_mixer=dict(type='shaped')))

@@ -1,5 +1,5 @@
 # A slim ConvNeXt with UPerNet, trained from scratch on the sample data in a few
-# CPU minutes; token_mixer='dw' (7x7 depthwise). The DCLS variant inherits this.
+# CPU minutes; token_mixer=dict(type='dw') (7x7 depthwise). The DCLS variant inherits this.
 # c16: 16 base channels, depths 1-1-2-1 (not one of the published sizes).
 _base_ = [
     '../_base_/models/upernet_convnext.py', '../_base_/datasets/sample.py',
@@ -10,7 +10,7 @@ model = dict(
     data_preprocessor=dict(size=(128, 128)),
     backbone=dict(
         arch=dict(depths=[1, 1, 2, 1], channels=[16, 32, 64, 128]),
-        token_mixer='dw',
+        token_mixer=dict(type='dw'),
         drop_path_rate=0.0,
         init_cfg=None),  # from scratch
     decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, num_classes=7,

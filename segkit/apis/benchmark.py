@@ -1,21 +1,16 @@
-"""Speed, memory, size and FLOPs of segmentors, and side-by-side comparison."""
+"""Speed, memory and FLOPs of segmentors."""
 from __future__ import annotations
 
 import gc
-import json
 import os
-import sys
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import torch
 
-from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
 from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
                                     time_call)
 
-__all__ = ['benchmark_segmentor', 'exact_cpu_peaks', 'count_flops',
-           'resolve_model_pair', 'compare_models', 'write_comparison']
+__all__ = ['benchmark_segmentor', 'count_flops', 'exact_cpu_peaks']
 
 
 def _dummy_batch(model: torch.nn.Module, size: tuple[int, int], batch: int) -> dict:
@@ -93,14 +88,15 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
 def exact_cpu_peaks(config: str | os.PathLike, size: tuple[int, int], batch: int = 1,
                     train: bool = True) -> dict:
     """``infer_peak_mb`` (and ``train_peak_mb``) of ``config`` on the CPU,
-    measured in a second process with a fixed mmap threshold (repeatable to about 1 MB; see
+    measured in a second process (:mod:`segkit.apis.cpu_peaks`) with a fixed mmap
+    threshold (repeatable to about 1 MB; see
     :func:`segkit.utils.profiling.peak_memory_in_subprocess`). If that
     process fails: a one-line warning and ``{}``, so callers keep their own
     (approximate) reading."""
     import subprocess
     import warnings
 
-    argv = ['-m', 'segkit.apis.benchmark', os.fspath(config), str(size[0]), str(size[1]),
+    argv = ['-m', 'segkit.apis.cpu_peaks', os.fspath(config), str(size[0]), str(size[1]),
             str(batch)] + ([] if train else ['--no-train'])
     try:
         return peak_memory_in_subprocess(argv)
@@ -109,17 +105,6 @@ def exact_cpu_peaks(config: str | os.PathLike, size: tuple[int, int], batch: int
         warnings.warn(f'exact peak memory of {config} not measured ({stderr[-1]}); '
                       'the in-process reading is kept', stacklevel=2)
         return {}
-
-
-def _memory_only_main(argv: list[str]) -> None:
-    """``python -m segkit.apis.benchmark CONFIG H W BATCH [--no-train]``: prints the
-    peaks of :func:`benchmark_segmentor` on the CPU as JSON (for :func:`exact_cpu_peaks`)."""
-    from segkit.apis.inference import load_segmentor
-
-    config, h, w, batch = argv[:4]
-    result = benchmark_segmentor(load_segmentor(config), (int(h), int(w)), int(batch),
-                                 'cpu', train='--no-train' not in argv, timing=False)
-    print(json.dumps({k: v for k, v in result.items() if k.endswith('_peak_mb')}))
 
 
 def count_flops(model: torch.nn.Module, size: tuple[int, int]) -> float | None:
@@ -141,98 +126,3 @@ def count_flops(model: torch.nn.Module, size: tuple[int, int]) -> float | None:
     except Exception:  # noqa: BLE001 - an op the tracer cannot count: report none
         return None
     return float(info['flops'])
-
-
-def resolve_model_pair(item: str) -> tuple[str, str]:
-    """A work dir (holding its config copy and last_checkpoint) -> (config, checkpoint)."""
-    path = Path(item)
-    if not path.is_dir():
-        raise FileNotFoundError(f'not a work dir: {item}')
-    configs = sorted(p for p in path.glob('*.py'))
-    pointer = path / 'last_checkpoint'
-    if not configs or not pointer.is_file():
-        raise FileNotFoundError(f'{item} has no config copy (*.py) or last_checkpoint: '
-                                'is it a tools/train.py work dir?')
-    return str(configs[0]), pointer.read_text().strip()
-
-
-def compare_models(pairs: Sequence[tuple[str, str]], size: tuple[int, int] = (512, 512),
-                   severities: Sequence[float] = (0, 20, 40), fill: str = 'constant',
-                   device: str = 'cpu', max_images: int | None = None, repeats: int = 3,
-                   progress: bool = True, corruptions: Sequence[str] = (),
-                   corruption_severities: Sequence[int] = (1, 2, 3, 4, 5),
-                   workers: int = 0) -> list[dict]:
-    """One row per model: mIoU (clean and occluded), size, FLOPs, speed, memory;
-    with ``corruptions`` also mRR and, against the first model, mCE."""
-    from segkit.apis.inference import load_segmentor
-    from segkit.evaluation import evaluate_corruptions, evaluate_robustness, summarise
-    from segkit.evaluation.corruption_benchmark import summarise_corruptions
-
-    rows, corrupted = [], {}
-    for config, checkpoint in pairs:
-        model = load_segmentor(config, checkpoint, device)
-        per_severity = evaluate_robustness(model, severities, fill, max_images=max_images,
-                                           progress=progress)
-        summary = summarise(per_severity)
-        speed = benchmark_segmentor(model, size, 1, device, repeats=repeats, train=False)
-        if str(device) == 'cpu' and 'MALLOC_MMAP_THRESHOLD_' not in os.environ:
-            speed.update(exact_cpu_peaks(config, size, 1, train=False))
-        flops = count_flops(model, size)
-        rows.append(dict(
-            model=Path(config).stem, config=config, checkpoint=checkpoint,
-            backbone=model.cfg.model.backbone.get('type'),
-            params_m=sum(p.numel() for p in model.parameters()) / 1e6,
-            gflops=flops / 1e9 if flops is not None else float('nan'),
-            clean_mIoU=summary['clean_mIoU'],
-            occluded_mIoU=summary['mean_occluded_mIoU'],
-            occlusion_ratio=summary['ratio_to_clean'],
-            images_per_s=speed['infer_images_per_s'],
-            peak_mb=speed['infer_peak_mb']))
-        if corruptions:
-            corrupted[rows[-1]['model']] = evaluate_corruptions(
-                model, corruptions, corruption_severities, max_images=max_images,
-                workers=workers, progress=progress)
-    if corrupted:
-        summaries = summarise_corruptions(corrupted, baseline=rows[0]['model'])
-        for row in rows:
-            row.update(mRR=summaries[row['model']]['mRR'], mCE=summaries[row['model']]['mCE'])
-    return rows
-
-
-def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[int, int]) -> str:
-    """Writes comparison.{md,csv,json} and comparison.png; returns the Markdown."""
-    plt = pyplot()
-    out = Path(out_dir)
-    corruption = 'mRR' in rows[0]
-    md = [f'| model | backbone | params (M) | GFLOPs @{size[0]}x{size[1]} | clean mIoU | '
-          'occluded mIoU (mean) | ratio |' + (' mRR (%) | mCE (%) |' if corruption else '')
-          + ' images/s | peak memory (MB) |',
-          '|---|---|---:|---:|---:|---:|---:|' + ('---:|---:|' if corruption else '')
-          + '---:|---:|']
-    for r in rows:
-        md.append(f"| {r['model']} | {r['backbone']} | {r['params_m']:.2f} | "
-                  f"{r['gflops']:.2f} | {r['clean_mIoU']:.2f} | {r['occluded_mIoU']:.2f} | "
-                  f"{r['occlusion_ratio']:.3f} | "
-                  + (f"{r['mRR']:.1f} | {r['mCE']:.1f} | " if corruption else '')
-                  + f"{r['images_per_s']:.1f} | {r['peak_mb']:.0f} |")
-    if corruption:
-        md += ['', f"mRR and mCE over the corruptions given; mCE against {rows[0]['model']}."]
-    text = '\n'.join(md) + '\n'
-    atomic_write_text(out / 'comparison.md', text)
-    atomic_write_csv(out / 'comparison.csv', rows)
-    atomic_write_text(out / 'comparison.json', json.dumps(rows, indent=2))
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
-    names = [r['model'] for r in rows]
-    for ax, key, label in zip(axes, ('clean_mIoU', 'occluded_mIoU', 'images_per_s'),
-                              ('clean mIoU (%)', 'mean occluded mIoU (%)', 'images / s')):
-        ax.bar(range(len(rows)), [r[key] for r in rows], color='tab:blue')
-        ax.set_xticks(range(len(rows)))
-        ax.set_xticklabels(names, rotation=30, ha='right', fontsize=7)
-        ax.set_title(label, fontsize=9)
-    fig.tight_layout()
-    atomic_save_figure(fig, out / 'comparison.png')
-    return text
-
-
-if __name__ == '__main__':
-    _memory_only_main(sys.argv[1:])

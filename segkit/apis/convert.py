@@ -14,7 +14,7 @@ __all__ = ['convert_checkpoint_file']
 
 def _converters() -> dict:
     from segkit.models.convnext import convert_convnext
-    from segkit.models.internimage import convert_internimage
+    from segkit.models.internimage import FlashInternImage, convert_internimage
     from segkit.models.token_mixers import TOKEN_MIXERS
 
     def mixers_meta(checkpoint: dict, state: dict) -> dict:
@@ -27,6 +27,8 @@ def _converters() -> dict:
 
     # name -> (conversion, a key prefix every such backbone has, meta to record)
     return {'internimage': (convert_internimage, 'levels.', lambda checkpoint, state: {}),
+            'flash_internimage': (FlashInternImage.convert, 'levels.',
+                                  lambda checkpoint, state: {}),
             'convnext': (convert_convnext, 'stages.', mixers_meta)}
 
 

@@ -20,7 +20,8 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -30,6 +31,10 @@ from segkit.errors import ExportError
 from segkit.ops.constructed_kernel import ConstructedKernelConv
 from segkit.utils.io import atomic_write_bytes
 from segkit.utils.optional import require
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
+    from mmseg.structures import SegDataSample
 
 __all__ = ['ExportError', 'OnnxSegmentor', 'SegmentorForExport', 'export_onnx',
            'with_plain_convs']
@@ -138,11 +143,86 @@ def _standard_domains(onnx_model: object) -> set[str]:
     return {node.domain for node in onnx_model.graph.node} - {'', 'ai.onnx'}
 
 
+def _export_graph(wrapper: torch.nn.Module, example: torch.Tensor, opset: int,
+                  attempts: Sequence[Sequence[str]], ort: ModuleType
+                  ) -> tuple[bytes, tuple[str, ...]]:
+    """The exported file's bytes, with the first of ``attempts`` (dynamic
+    dims) that exports and, if spatially dynamic, agrees with PyTorch at
+    other sizes; the last attempt is taken as it comes.
+
+    Raises:
+        ExportError: the last attempt did not export; names the layer.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / 'model.onnx'
+        for dims in attempts:
+            try:
+                with torch.no_grad():
+                    _export(wrapper, example, path, opset, dims)
+            except Exception as e:  # noqa: BLE001 - exporters fail in many ways
+                if dims != attempts[-1]:
+                    continue
+                raise ExportError(_failure(e, wrapper.model)) from None
+            # NOTE: torch.export can accept dynamic sizes and still bake in
+            # size-dependent indices (adaptive pooling): check other sizes
+            if 'height' not in dims or _agrees_at_other_sizes(
+                    path.read_bytes(), wrapper, tuple(example.shape[-2:]), ort):
+                break
+        return path.read_bytes(), tuple(dims)
+
+
+def _checked(data: bytes, onnx: ModuleType) -> object:
+    """The ONNX model of ``data``, after onnx's full check (raises if it fails)."""
+    onnx_model = onnx.load_from_string(data)
+    onnx.checker.check_model(onnx_model, full_check=True)
+    return onnx_model
+
+
+def _differences(wrapper: torch.nn.Module, data: bytes, inputs: dict[str, torch.Tensor],
+                 ort: ModuleType) -> dict[str, float]:
+    """Largest absolute and relative difference of onnxruntime to PyTorch per input."""
+    session = ort.InferenceSession(data, providers=['CPUExecutionProvider'])
+    report = {}
+    for name, x in inputs.items():
+        with torch.no_grad():
+            ref = wrapper(x).numpy()
+        got = session.run(None, {'image': x.numpy()})[0]
+        diff = float(np.abs(got - ref).max())
+        report[f'{name}_max_abs_diff'] = diff
+        report[f'{name}_max_rel_diff'] = diff / max(float(np.abs(ref).max()), 1e-12)
+    return report
+
+
+def _as_input(image: np.ndarray, size: tuple[int, int], batch: int) -> torch.Tensor:
+    """A BGR uint8 image as the graph's float input: resized to ``size``, repeated."""
+    import cv2
+
+    h, w = size
+    resized = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+    return torch.from_numpy(np.ascontiguousarray(resized.transpose(2, 0, 1))).float()[None].expand(
+        batch, -1, -1, -1)
+
+
+def _with_metadata(onnx_model: object, model: torch.nn.Module, size: tuple[int, int],
+                   dims: Sequence[str]) -> bytes:
+    """The file, with what :class:`OnnxSegmentor` reads back (classes, palette,
+    size, dynamic dims) as its only metadata."""
+    meta = onnx_model.metadata_props
+    del meta[:]
+    entry = meta.add()
+    entry.key, entry.value = 'segkit', json.dumps(dict(
+        classes=list(model.dataset_meta.get('classes', [])),
+        palette=[list(map(int, p)) for p in model.dataset_meta.get('palette', [])],
+        size=list(size), dynamic=list(dims)))
+    return onnx_model.SerializeToString()
+
+
 def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
                 size: Sequence[int] = (512, 512), dynamic: bool = False, opset: int = 18,
                 real_image: np.ndarray | None = None) -> dict:
     """Exports ``model`` (from :func:`segkit.apis.inference.load_segmentor`),
-    checks the file with onnx's checker and compares onnxruntime with PyTorch.
+    checks the file with onnx's checker and compares onnxruntime with PyTorch;
+    ``out`` is written once, at the end, with segkit's metadata.
 
     Args:
         size: (H, W) of the exported input (the example with ``dynamic``).
@@ -173,70 +253,29 @@ def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
     # NOTE: adaptive poolings (UPerNet's pyramid pooling) fix the spatial size
     # under torch.export; such models get a dynamic batch only
     attempts = [('batch', 'height', 'width'), ('batch',)] if dynamic else [()]
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp) / 'model.onnx'
-        for dims in attempts:
-            try:
-                with torch.no_grad():
-                    _export(wrapper, random, tmp_path, opset, dims)
-            except Exception as e:  # noqa: BLE001 - exporters fail in many ways
-                if dims != attempts[-1]:
-                    continue
-                raise ExportError(_failure(e, wrapper.model)) from None
-            # NOTE: torch.export can accept dynamic sizes and still bake in
-            # size-dependent indices (adaptive pooling): check other sizes
-            if 'height' not in dims or _agrees_at_other_sizes(
-                    tmp_path.read_bytes(), wrapper, (h, w), ort):
-                break
-        data = tmp_path.read_bytes()
-    onnx_model = onnx.load_from_string(data)
-    onnx.checker.check_model(onnx_model, full_check=True)
-    atomic_write_bytes(out, data)
-    session = ort.InferenceSession(data, providers=['CPUExecutionProvider'])
+    data, dims = _export_graph(wrapper, random, opset, attempts, ort)
+    onnx_model = _checked(data, onnx)
     inputs = {'random': random}
     if real_image is not None:
-        import cv2
-
-        resized = cv2.resize(real_image, (w, h), interpolation=cv2.INTER_LINEAR)
-        inputs['real'] = torch.from_numpy(np.ascontiguousarray(
-            resized.transpose(2, 0, 1))).float()[None].expand(len(random), -1, -1, -1)
+        inputs['real'] = _as_input(real_image, (h, w), len(random))
     report = dict(path=str(out), size=[h, w], opset=opset, dynamic=list(dims),
                   nodes=len(onnx_model.graph.node),
                   custom_domains=sorted(_standard_domains(onnx_model)))
-    for name, x in inputs.items():
-        with torch.no_grad():
-            ref = wrapper(x).numpy()
-        got = session.run(None, {'image': x.numpy()})[0]
-        diff = float(np.abs(got - ref).max())
-        report[f'{name}_max_abs_diff'] = diff
-        report[f'{name}_max_rel_diff'] = diff / max(float(np.abs(ref).max()), 1e-12)
-    meta = onnx_model.metadata_props
-    del meta[:]
-    for key, value in (('segkit', json.dumps(dict(classes=list(model.dataset_meta.get(
-            'classes', [])), palette=[list(map(int, p)) for p in model.dataset_meta.get(
-                'palette', [])], size=[h, w], dynamic=list(dims)))),):
-        entry = meta.add()
-        entry.key, entry.value = key, value
-    atomic_write_bytes(out, onnx_model.SerializeToString())
+    report.update(_differences(wrapper, data, inputs, ort))
+    atomic_write_bytes(out, _with_metadata(onnx_model, model, (h, w), dims))
     return report
 
 
-class _Result:
-    def __init__(self, logits: torch.Tensor) -> None:
-        from mmengine.structures import PixelData
-
-        self.seg_logits = PixelData(data=logits)
-
-
 class OnnxSegmentor:
-    """An exported segmentor in onnxruntime, usable where segkit's inference
-    uses a PyTorch one (``test_step`` of a preprocessed batch, ``cfg``,
-    ``dataset_meta``). Inputs go through the same data preprocessing as the
-    PyTorch model would do, without normalisation, which is in the graph;
-    a fixed-size graph gets each image resized to its size and the logits
-    resized back."""
+    """An exported segmentor in onnxruntime, a
+    :class:`~segkit.evaluation.segmentor.Segmentor` like the PyTorch one:
+    ``cfg``, ``dataset_meta`` (from the file) and ``test_step`` returning
+    mmseg ``SegDataSample`` objects with ``seg_logits`` and ``pred_sem_seg``.
+    Inputs are the test pipeline's uint8 images; normalisation is in the
+    graph. A fixed-size graph gets each image resized to its size and the
+    logits resized back."""
 
-    def __init__(self, path: str | os.PathLike, cfg: object) -> None:
+    def __init__(self, path: str | os.PathLike, cfg: Config) -> None:
         ort = require('onnxruntime', 'deploy')
         onnx = require('onnx', 'deploy')
         self.session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
@@ -252,7 +291,17 @@ class OnnxSegmentor:
 
         init_default_scope(cfg.get('default_scope', 'mmseg'))
 
-    def test_step(self, data: dict) -> list[_Result]:
+    def _decode_head_cfg(self, key: str, default: object) -> object:
+        head = self.cfg.get('model', {}).get('decode_head', {})
+        value = head.get(key) if isinstance(head, dict) else None
+        return default if value is None else value
+
+    def test_step(self, data: dict) -> list[SegDataSample]:
+        """Segments each image of a test batch; see
+        :meth:`~segkit.evaluation.segmentor.Segmentor.test_step`. The
+        samples of ``data`` are returned with their predictions, as mmseg does."""
+        from mmengine.structures import PixelData
+
         results = []
         for image, sample in zip(data['inputs'], data['data_samples'], strict=True):
             x = image.float()[None]
@@ -263,6 +312,21 @@ class OnnxSegmentor:
             if logits.shape[-2:] != shape:
                 logits = F.interpolate(logits, size=shape, mode='bilinear', align_corners=False)
             h, w = sample.metainfo['img_shape'][:2]
-            results.append(_Result(logits[0, :, :h, :w]))
+            logits = logits[:, :, :h, :w]
+            # NOTE: as mmseg's postprocess_result: logits at the original size,
+            # sigmoid probabilities and a thresholded map for one class
+            ori_shape = tuple(sample.metainfo.get('ori_shape', (h, w))[:2])
+            if ori_shape != (h, w):
+                logits = F.interpolate(logits, size=ori_shape, mode='bilinear',
+                                       align_corners=bool(self._decode_head_cfg(
+                                           'align_corners', False)))
+            logits = logits[0]
+            if logits.shape[0] > 1:
+                pred = logits.argmax(dim=0, keepdim=True)
+            else:
+                logits = logits.sigmoid()
+                pred = (logits > self._decode_head_cfg('threshold', 0.3)).to(logits)
+            sample.set_data(dict(seg_logits=PixelData(data=logits),
+                                 pred_sem_seg=PixelData(data=pred)))
+            results.append(sample)
         return results
-

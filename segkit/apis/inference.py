@@ -13,12 +13,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
 
+from segkit.errors import InputNotFoundError
 from segkit.evaluation.predict import labels_at, predict_logits, test_pipeline
+from segkit.evaluation.segmentor import Segmentor
 from segkit.utils.io import atomic_write_bytes, atomic_write_text
 
 __all__ = ['IMAGE_EXTENSIONS', 'read_image', 'list_inputs', 'load_segmentor',
@@ -77,11 +79,12 @@ def list_inputs(source: str | os.PathLike) -> tuple[Path, list[Path]]:
         (root, files): outputs mirror each file's path relative to ``root``.
 
     Raises:
-        FileNotFoundError: ``source`` does not exist.
+        InputNotFoundError: ``source`` does not exist, or is a folder or a
+            list without images (a ``FileNotFoundError``).
     """
     source = Path(source)
     if not source.exists():
-        raise FileNotFoundError(f'input not found: {source}')
+        raise InputNotFoundError(f'input not found: {source}')
     if source.is_dir():
         files, seen = [], set()
         # NOTE: os.walk follows symlinked folders (Path.rglob does not before
@@ -96,10 +99,15 @@ def list_inputs(source: str | os.PathLike) -> tuple[Path, list[Path]]:
             subfolders.sort(key=lambda n: (os.path.islink(os.path.join(folder, n)), n))
             files += [Path(folder) / n for n in names
                       if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+        if not files:
+            raise InputNotFoundError(f'no image found in {source} or its subfolders (looked for '
+                                     f'{" ".join(IMAGE_EXTENSIONS)}, any case)')
         return source, sorted(files)
     if source.suffix.lower() == '.txt':
         lines = [line.strip() for line in source.read_text(encoding='utf-8').splitlines()]
         files = [(source.parent / line) for line in lines if line and not line.startswith('#')]
+        if not files:
+            raise InputNotFoundError(f'the list {source} names no image')
         return source.parent, files
     return source.parent, [source]
 
@@ -112,13 +120,14 @@ def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike | No
     measurements need; pretrained files named by ``init_cfg`` need not
     exist). Class names and palette come from the checkpoint's
     ``dataset_meta`` (what tools/train.py saves), else from the config's
-    dataset type. The config is kept as ``model.cfg``.
+    dataset type. The config is kept as ``model.cfg``: the model is a
+    :class:`~segkit.evaluation.segmentor.Segmentor`.
     """
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmseg.registry import DATASETS, MODELS
 
     from segkit.apis.runner import load_config
+    from segkit.models.checkpoint_utils import load_model_checkpoint
 
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -129,7 +138,7 @@ def load_segmentor(config: str | os.PathLike, checkpoint: str | os.PathLike | No
     model = MODELS.build(cfg.model)
     dataset_meta = None
     if checkpoint is not None:
-        ckpt = load_checkpoint(model, os.fspath(checkpoint), map_location='cpu', strict=True)
+        ckpt = load_model_checkpoint(model, os.fspath(checkpoint))  # strict, one-line errors
         meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
         dataset_meta = meta.get('dataset_meta')
     if not dataset_meta:
@@ -168,7 +177,74 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def segment_inputs(model: torch.nn.Module, source: str | os.PathLike,
+def _palette(model: Segmentor) -> np.ndarray:
+    """(K, 3) uint8 RGB: the model's palette, else 256 seeded random colours."""
+    return np.array(model.dataset_meta.get('palette') or
+                    np.random.default_rng(0).integers(0, 255, (256, 3)).tolist(), dtype=np.uint8)
+
+
+def _readable(files: Sequence[Path], summary: InferenceSummary,
+              progress: bool) -> Iterator[tuple[Path, np.ndarray]]:
+    """(path, BGR image) of each file that reads; the others go to ``summary.failed``."""
+    from tqdm import tqdm
+
+    for path in tqdm(files, desc='segment', unit='img', disable=not progress):
+        try:
+            yield path, read_image(path)
+        except (ValueError, OSError) as e:
+            summary.failed[str(path)] = str(e)
+
+
+def _batches(images: Iterable[tuple[Path, np.ndarray]], batch_size: int
+             ) -> Iterator[list[tuple[Path, np.ndarray]]]:
+    """Consecutive images, up to ``batch_size`` at a time, of one size each."""
+    pending: list[tuple[Path, np.ndarray]] = []
+    for item in images:
+        if pending and item[1].shape != pending[0][1].shape:
+            yield pending  # NOTE: mmseg stacks a test batch only if all sizes agree
+            pending = []
+        pending.append(item)
+        if len(pending) >= batch_size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
+def _label_maps(model: Segmentor, batch: list[tuple[Path, np.ndarray]],
+                scales: Sequence[float], flip: bool,
+                pipeline: Callable[[dict], dict]) -> list[np.ndarray]:
+    """Label maps at each image's size (uint8, or uint16 beyond 256 classes)."""
+    probs = predict_logits(model, [image for _, image in batch], scales, flip, pipeline)
+    maps = []
+    for (_, image), scores in zip(batch, probs):
+        labels = labels_at(scores, image.shape[:2])
+        maps.append(labels if labels.dtype == np.uint8 else labels.astype(np.uint16))
+    return maps
+
+
+def _write_outputs(image: np.ndarray, labels: np.ndarray, rel: Path, out: Path,
+                   palette: np.ndarray, opacity: float, show_dir: Path | None) -> bool:
+    """Writes the label PNG, the overlay (and the side-by-side picture) of one
+    image; False, writing nothing, when an output would fall outside ``out``."""
+    import cv2
+
+    label_file = out / 'labels' / rel.with_suffix('.png')
+    overlay_file = out / 'overlays' / rel.with_suffix('.jpg')
+    if not (_inside(label_file, out) and _inside(overlay_file, out)):
+        return False
+    colour = palette[labels % len(palette)][..., ::-1]  # RGB palette -> BGR
+    overlay = cv2.addWeighted(image, 1 - opacity, colour, opacity, 0)
+    atomic_write_bytes(label_file, _encode_png(labels))
+    atomic_write_bytes(overlay_file, cv2.imencode('.jpg', overlay)[1].tobytes())
+    if show_dir is not None:
+        side = np.concatenate([image, colour, overlay], axis=1)
+        atomic_write_bytes(show_dir / rel.with_suffix('.jpg'),
+                           cv2.imencode('.jpg', side)[1].tobytes())
+    return True
+
+
+def segment_inputs(model: Segmentor, source: str | os.PathLike,
                    out_dir: str | os.PathLike, batch_size: int = 1,
                    scales: Sequence[float] = (1.0,), flip: bool = False,
                    show_dir: str | os.PathLike | None = None, opacity: float = 0.5,
@@ -179,56 +255,22 @@ def segment_inputs(model: torch.nn.Module, source: str | os.PathLike,
     and ``overlays/<relative path>.jpg`` (the palette blended over the image),
     side-by-side pictures under ``show_dir`` if given, and ``summary.json``.
     Files that cannot be read are listed in the summary with their reason.
+    ``model`` is a PyTorch segmentor (:func:`load_segmentor`) or an ONNX one
+    (:class:`segkit.apis.export.OnnxSegmentor`).
     """
-    import cv2
-    from tqdm import tqdm
-
     out = Path(out_dir)
     root, files = list_inputs(source)
-    palette = np.array(model.dataset_meta.get('palette') or
-                       np.random.default_rng(0).integers(0, 255, (256, 3)).tolist(),
-                       dtype=np.uint8)
+    palette = _palette(model)
     summary = InferenceSummary()
     pipeline = test_pipeline(model)
-    pending: list[tuple[Path, np.ndarray]] = []
-
-    def flush() -> None:
-        if not pending:
-            return
-        probs = predict_logits(model, [img for _, img in pending], scales, flip, pipeline)
-        for (path, image), scores in zip(pending, probs):
-            labels = labels_at(scores, image.shape[:2])
-            if labels.dtype != np.uint8:
-                labels = labels.astype(np.uint16)
-            rel = _relative(path, root)
-            label_file = out / 'labels' / rel.with_suffix('.png')
-            overlay_file = out / 'overlays' / rel.with_suffix('.jpg')
-            if not (_inside(label_file, out) and _inside(overlay_file, out)):
+    show = None if show_dir is None else Path(show_dir)
+    for batch in _batches(_readable(files, summary, progress), batch_size):
+        for (path, image), labels in zip(batch, _label_maps(model, batch, scales, flip,
+                                                            pipeline)):
+            if _write_outputs(image, labels, _relative(path, root), out, palette, opacity, show):
+                summary.processed.append(str(path))
+            else:
                 summary.failed[str(path)] = 'output would fall outside --out'
-                continue
-            colour = palette[labels % len(palette)][..., ::-1]  # RGB palette -> BGR
-            overlay = cv2.addWeighted(image, 1 - opacity, colour, opacity, 0)
-            atomic_write_bytes(label_file, _encode_png(labels))
-            atomic_write_bytes(overlay_file, cv2.imencode('.jpg', overlay)[1].tobytes())
-            if show_dir is not None:
-                side = np.concatenate([image, colour, overlay], axis=1)
-                atomic_write_bytes(Path(show_dir) / rel.with_suffix('.jpg'),
-                                   cv2.imencode('.jpg', side)[1].tobytes())
-            summary.processed.append(str(path))
-        pending.clear()
-
-    for path in tqdm(files, desc='segment', unit='img', disable=not progress):
-        try:
-            image = read_image(path)
-        except (ValueError, OSError) as e:
-            summary.failed[str(path)] = str(e)
-            continue
-        if pending and image.shape != pending[0][1].shape:
-            flush()  # NOTE: mmseg stacks a test batch only if all sizes agree
-        pending.append((path, image))
-        if len(pending) >= batch_size:
-            flush()
-    flush()
     atomic_write_text(out / 'summary.json', summary.to_json())
     return summary
 

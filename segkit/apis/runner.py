@@ -7,9 +7,11 @@ built, with one line that says what is wrong and where.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import os.path as osp
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from mmengine.config import Config
 
 from segkit.errors import (CheckpointNotFoundError, ConfigError, ConfigNotFoundError,
                            DataNotFoundError, SegkitError)
+from segkit.models.checkpoint_utils import check_checkpoint
 from segkit.utils.configs import resolve_config
 from segkit.utils.io import atomic_write_text
 
@@ -132,6 +135,31 @@ def check_model_wiring(model: torch.nn.Module, size: tuple[int, int] = (64, 64))
         model.train(was_training)
 
 
+@contextlib.contextmanager
+def distributed_session(launcher: str) -> Iterator[None]:
+    """Every exit of a distributed run is clean: the process group is
+    destroyed (after a barrier when the run finished), so no gloo/NCCL
+    thread is left joinable at interpreter exit (the C++ runtime then aborts
+    the process, 'terminate called without an active exception', and the
+    launcher reports a finished job as failed). (The segkit command turns
+    the SIGTERM a launcher sends its workers into an interrupt, so this runs
+    then too: :func:`segkit.utils.cli.run_cli`.)"""
+    if launcher == 'none':
+        yield
+        return
+    import torch.distributed as dist
+
+    finished = False
+    try:
+        yield
+        finished = True
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            if finished:
+                dist.barrier()  # every rank done before the group goes
+            dist.destroy_process_group()
+
+
 def _setup_launcher(cfg: Config, launcher: str) -> None:
     cfg.launcher = launcher
     if launcher == 'none' or torch.cuda.is_available():
@@ -201,6 +229,24 @@ def _set_optim_wrapper(cfg: Any, amp: bool, amp_dtype: str | None,
     return None
 
 
+def _check_start_checkpoint(cfg: Config, model: torch.nn.Module) -> None:
+    """The checkpoint training starts from, checked against the model before
+    mmengine loads it: a resumed one must fit exactly (one line naming what
+    does not); a ``load_from`` may fit in part (fine-tuning another head),
+    which is said in one line, but not at all."""
+    from mmengine.logging import print_log
+    from mmengine.runner.checkpoint import find_latest_checkpoint
+
+    path = cfg.get('load_from')
+    if cfg.get('resume') and not path:
+        path = find_latest_checkpoint(cfg.work_dir)
+    if not path or not osp.isfile(path):
+        return
+    said = check_checkpoint(model, path, strict=bool(cfg.get('resume')))
+    if said:
+        print_log(f'load_from: {said} (the rest is loaded)', logger='current', level=30)
+
+
 def train(config: str | os.PathLike, work_dir: str | None = None,
           resume: str | bool | None = None, amp: bool = False,
           cfg_options: dict | None = None, launcher: str = 'none',
@@ -256,11 +302,13 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
     hooks = list(cfg.get('custom_hooks', []))
     if not any(h.get('type') == 'RNGStateHook' for h in hooks):
         cfg.custom_hooks = hooks + [dict(type='RNGStateHook')]  # exact resume
-    _setup_launcher(cfg, launcher)
-    runner = Runner.from_cfg(cfg)
-    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
-    check_model_wiring(model)
-    runner.train()
+    with distributed_session(launcher):
+        _setup_launcher(cfg, launcher)
+        runner = Runner.from_cfg(cfg)
+        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        check_model_wiring(model)
+        _check_start_checkpoint(cfg, model)
+        runner.train()
     return Path(cfg.work_dir)
 
 
@@ -321,10 +369,14 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
         cfg.test_evaluator['keep_results'] = True
     if tta:
         use_tta(cfg)
-    _setup_launcher(cfg, launcher)
-    runner = Runner.from_cfg(cfg)
-    runner.load_checkpoint(checkpoint, strict=True)
-    metrics = runner.test()
+    with distributed_session(launcher):
+        _setup_launcher(cfg, launcher)
+        runner = Runner.from_cfg(cfg)
+        # checked first: mmengine's strict loading lists every key of both models
+        check_checkpoint(runner.model.module if hasattr(runner.model, 'module')
+                         else runner.model, checkpoint)
+        runner.load_checkpoint(checkpoint, strict=True)
+        metrics = runner.test()
     # numpy scalars -> Python numbers, so the metrics serialise as JSON
     metrics = {k: v.item() if hasattr(v, 'item') else v for k, v in metrics.items()}
     if metrics_json:

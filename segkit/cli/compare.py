@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if len(args.models) % 2:
         parser.error('--models takes CONFIG CHECKPOINT pairs')
-    from segkit.apis.benchmark import compare_models, resolve_model_pair, write_comparison
+    from segkit.apis.compare import compare_models, resolve_model_pair, write_comparison
     from segkit.evaluation.corruptions import corruption_names
 
     pairs = [resolve_model_pair(d) for d in args.work_dirs]

@@ -14,7 +14,7 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('arch', choices=['internimage', 'convnext'])
+    parser.add_argument('arch', choices=['internimage', 'flash_internimage', 'convnext'])
     parser.add_argument('src', help='official checkpoint (.pth)')
     parser.add_argument('dst', help='where to write the converted checkpoint')
 

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     size = args.size or tuple(model.cfg.get('crop_size') or (512, 512))
     real = None
     try:
-        from segkit.evaluation.robustness import labelled_dataset
+        from segkit.evaluation.variants import labelled_dataset
 
         real = labelled_dataset(model.cfg)[0]['img']
     except Exception:  # noqa: BLE001 - no data here: compare on the random input only

@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from segkit.apis.inference import load_segmentor, segment_inputs
+    from segkit.apis.inference import list_inputs, load_segmentor, segment_inputs
+
+    list_inputs(args.input)  # no input, no image: said before the model is loaded
 
     options = {}
     if args.slide:

@@ -24,16 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    if any(s not in (1, 2, 3, 4, 5) for s in args.severities):
-        raise ValueError(f'severities are integers from 1 to 5, got {args.severities}')
+    from segkit.evaluation.corruptions import check_severities, corruption_names
+
+    severities = check_severities(args.severities)
     from segkit.apis.runner import check_data_roots, load_config
     from segkit.evaluation.corrupted_dataset import write_corrupted_dataset
-    from segkit.evaluation.corruptions import corruption_names
 
     names = corruption_names(args.corruptions)
     cfg = load_config(args.config)
     check_data_roots(cfg, ('test',))
-    root = write_corrupted_dataset(cfg, args.out, names, args.severities, args.seed,
+    root = write_corrupted_dataset(cfg, args.out, names, severities, args.seed,
                                    args.max_images, args.workers)
-    print(f'{len(names)} corruptions x {len(args.severities)} severities written to {root} '
+    print(f'{len(names)} corruptions x {len(severities)} severities written to {root} '
           f'(read back as described in {root / "dataset.json"})')

@@ -19,21 +19,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-# the "thing" classes of known datasets, by class name (objects for --occluder objects)
-THINGS = {
-    'cityscapes': ('person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle'),
-    'sample': ('disc', 'box', 'triangle'),
-}
-# ADE20K (SceneParse150 order, 0-based): the 100 classes that the ADE20K
-# panoptic annotations mark as things (the other 50 are stuff), as listed by
-# Mask2Former's register_ade20k_panoptic.py; names from mmseg's ADE20KDataset
-ADE20K_THING_IDS = (
-    7, 8, 10, 12, 14, 15, 18, 19, 20, 22, 23, 24, 27, 30, 31, 32, 33, 35, 36, 37, 38, 39, 41,
-    42, 43, 44, 45, 47, 49, 50, 53, 55, 56, 57, 58, 62, 64, 65, 66, 67, 69, 70, 71, 72, 73,
-    74, 75, 76, 78, 80, 81, 82, 83, 85, 86, 87, 88, 89, 90, 92, 93, 95, 97, 98, 102, 103,
-    104, 107, 108, 110, 111, 112, 115, 116, 118, 119, 120, 121, 123, 124, 125, 126, 127, 129,
-    130, 132, 133, 134, 135, 136, 137, 138, 139, 142, 143, 144, 146, 147, 148, 149)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('models', nargs='+', metavar='CONFIG CHECKPOINT',
@@ -62,22 +47,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def thing_ids(classes: tuple[str, ...], names: list[str] | None) -> list[int] | None:
-    """Class indices of the objects: ``names``, or a known dataset's things."""
+    """Class indices of the objects: ``names``, or a known dataset's things
+    (:mod:`segkit.datasets.things`)."""
     if names:
         unknown = sorted(set(names) - set(classes))
         if unknown:
             raise ValueError(f'--thing-classes {unknown} are not classes of this dataset: '
                              f'{", ".join(classes)}')
         return [classes.index(n) for n in names]
-    import segkit.mmseg  # noqa: F401  (mmcv stand-ins before mmseg's datasets)
-    from mmseg.datasets import ADE20KDataset
+    from segkit.datasets.things import known_things
 
-    ade20k = ADE20KDataset.METAINFO['classes']
-    known = {**THINGS, 'ade20k': tuple(ade20k[i] for i in ADE20K_THING_IDS)}
-    for things in known.values():
-        if set(things) <= set(classes):
-            return [classes.index(n) for n in things]
-    return None
+    things = known_things(classes)
+    return None if things is None else [classes.index(n) for n in things]
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
@@ -85,18 +66,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error('models must come as CONFIG CHECKPOINT pairs')
     pairs = list(zip(args.models[::2], args.models[1::2], strict=True))
     names = [Path(config).stem for config, _ in pairs]
-    from segkit.evaluation.corruptions import corruption_names
+    from segkit.evaluation.corruptions import SEVERITIES, check_severities, corruption_names
 
     corruptions = corruption_names(args.corruptions) if args.corruptions else None
     if args.baseline is not None and args.baseline not in names:
         raise ValueError(f'--baseline {args.baseline!r} is not one of the models: '
                          f'{", ".join(names)}')
     if corruptions:
-        severities = [int(s) for s in (args.severities or (1, 2, 3, 4, 5))]
-        if any(s not in (1, 2, 3, 4, 5) for s in severities) or any(
-                s != int(s) for s in (args.severities or ())):
-            raise ValueError(f'corruption severities are integers from 1 to 5, got '
-                             f'{args.severities}')
+        severities = check_severities(args.severities or SEVERITIES)
     from segkit.apis.inference import load_segmentor
     from segkit.apis.runner import check_data_roots
 

@@ -5,10 +5,12 @@ forces an older C++ standard than torch 2.14's headers need), so only
 ``mmcv-lite`` installs. mmseg 1.2.2 imports ``mmcv.ops`` at module level in a
 few places (``point_sample``, ``sigmoid_focal_loss``), which breaks
 ``import mmseg.models``. :func:`install_mmcv_ops_standin` puts this small
-module in its place. Anything else asked of it raises ``ModuleNotFoundError``
-naming the op, which is what mmseg's optional imports (``cc_head``,
-``psa_head``, ``point_head``) catch. With mmcv's compiled ops installed,
-nothing is replaced.
+module in its place, with mmcv's deformable convolutions (DCN, DCNv2: the
+classes of :mod:`segkit.ops.deform_conv`, registered as the conv layers
+``'DCN'`` and ``'DCNv2'``) and their functions. Anything else asked of it
+raises ``ModuleNotFoundError`` naming the op, which is what mmseg's optional
+imports (``cc_head``, ``psa_head``, ``point_head``) catch. With mmcv's
+compiled ops installed, nothing is replaced.
 """
 from __future__ import annotations
 
@@ -18,15 +20,16 @@ import types
 from typing import Any
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
 
-from segkit.utils.pair import pair
+# DCN and DCNv2 are segkit operators with mmcv 2.1.0's classes: re-exported
+from segkit.ops.deform_conv import (DeformConv2d, DeformConv2dPack, ModulatedDeformConv2d,
+                                    ModulatedDeformConv2dPack, deform_conv2d,
+                                    modulated_deform_conv2d)
 
 __all__ = ['DeformConv2d', 'DeformConv2dPack', 'ModulatedDeformConv2d',
-           'ModulatedDeformConv2dPack', 'install_mmcv_ops_standin', 'point_sample',
-           'sigmoid_focal_loss']
+           'ModulatedDeformConv2dPack', 'deform_conv2d', 'install_mmcv_ops_standin',
+           'modulated_deform_conv2d', 'point_sample', 'sigmoid_focal_loss']
 
 
 def point_sample(input: torch.Tensor, points: torch.Tensor,
@@ -72,84 +75,6 @@ def sigmoid_focal_loss(input: torch.Tensor, target: torch.Tensor,
     return loss
 
 
-class DeformConv2d(nn.Module):
-    """``mmcv.ops.DeformConv2d`` on ``torchvision.ops.deform_conv2d``.
-
-    Offsets use the layout shared by mmcv and torchvision: (dy, dx) pairs per
-    kernel point, grouped by deformable group. Parameter names match mmcv so
-    checkpoints load.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int,
-                 kernel_size: int | tuple[int, int],
-                 stride: int | tuple[int, int] = 1,
-                 padding: int | tuple[int, int] = 0,
-                 dilation: int | tuple[int, int] = 1, groups: int = 1,
-                 deform_groups: int = 1, bias: bool = False,
-                 im2col_step: int = 32) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f'in_channels {in_channels} and out_channels '
-                             f'{out_channels} must be divisible by groups {groups}')
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair(kernel_size)
-        self.stride, self.padding = pair(stride), pair(padding)
-        self.dilation = pair(dilation)
-        self.groups, self.deform_groups = groups, deform_groups
-        self.weight = nn.Parameter(torch.empty(
-            out_channels, in_channels // groups, *self.kernel_size))
-        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        nn.init.kaiming_uniform_(self.weight, a=5 ** 0.5)
-
-    def forward(self, x: torch.Tensor, offset: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
-        return torchvision.ops.deform_conv2d(
-            x, offset, self.weight, self.bias, stride=self.stride,
-            padding=self.padding, dilation=self.dilation, mask=mask)
-
-
-class ModulatedDeformConv2d(DeformConv2d):
-    """``mmcv.ops.ModulatedDeformConv2d`` (DCNv2): offsets and a mask."""
-
-    def __init__(self, *args: Any, bias: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, bias=bias, **kwargs)
-
-
-def _offset_conv(layer: DeformConv2d, per_point: int) -> nn.Conv2d:
-    """A zero-initialised conv predicting ``per_point`` values for every kernel
-    point of every deformable group, on ``layer``'s grid (mmcv's
-    ``conv_offset``)."""
-    kh, kw = layer.kernel_size
-    conv = nn.Conv2d(layer.in_channels, layer.deform_groups * per_point * kh * kw,
-                     layer.kernel_size, layer.stride, layer.padding, layer.dilation, bias=True)
-    nn.init.zeros_(conv.weight)
-    nn.init.zeros_(conv.bias)
-    return conv
-
-
-class DeformConv2dPack(DeformConv2d):
-    """DCN that predicts its offsets with a zero-initialised conv (mmcv 'DCN')."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.conv_offset = _offset_conv(self, 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        return super().forward(x, self.conv_offset(x))
-
-
-class ModulatedDeformConv2dPack(ModulatedDeformConv2d):
-    """DCNv2 that predicts offsets and mask with one conv (mmcv 'DCNv2')."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.conv_offset = _offset_conv(self, 3)  # two offsets and a mask per point
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        o1, o2, mask = self.conv_offset(x).chunk(3, dim=1)
-        return super().forward(x, torch.cat((o1, o2), dim=1), mask.sigmoid())
-
-
 _STANDIN_OPS: dict[str, Any] = {
     'point_sample': point_sample,
     'sigmoid_focal_loss': sigmoid_focal_loss,
@@ -157,6 +82,8 @@ _STANDIN_OPS: dict[str, Any] = {
     'DeformConv2dPack': DeformConv2dPack,
     'ModulatedDeformConv2d': ModulatedDeformConv2d,
     'ModulatedDeformConv2dPack': ModulatedDeformConv2dPack,
+    'deform_conv2d': deform_conv2d,
+    'modulated_deform_conv2d': modulated_deform_conv2d,
 }
 
 

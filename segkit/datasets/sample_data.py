@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from segkit.utils.io import atomic_save_dir
 from segkit.utils.optional import require
 
 __all__ = ['SAMPLE_CLASSES', 'SAMPLE_PALETTE', 'CITYSCAPES_NAMES', 'Scene',
@@ -265,18 +264,12 @@ def make_sample_data(out_dir: str | os.PathLike = 'data/sample', seed: int = 0,
                 return out
         except ValueError:
             pass
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix='.sample-', dir=out.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         _write_ade(tmp / 'ade', {'training': num_train, 'validation': num_val}, seed)
         _write_cityscapes(tmp / 'cityscapes',
                           {'train': ['aachen', 'bremen'], 'val': ['frankfurt']},
                           per_city=max(2, num_val // 10), seed=seed)
         (tmp / 'sample_data.json').write_text(json.dumps(stamp))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return out
+
+    return atomic_save_dir(out, write)

@@ -9,6 +9,7 @@ existing ones are kept, so an interrupted run resumes where it stopped.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -17,10 +18,10 @@ from typing import Any, Sequence
 
 import torch
 
-from segkit.utils.io import atomic_write_bytes, atomic_write_text
+from segkit.utils.io import atomic_save, atomic_write_bytes, atomic_write_text
 
 from .corruption_benchmark import Corrupter
-from .robustness import labelled_dataset
+from .variants import as_is, labelled_dataset
 
 __all__ = ['write_corrupted_dataset']
 
@@ -57,16 +58,9 @@ class _Writer(torch.utils.data.Dataset):
             image_path, label_path = target[2:]
             atomic_write_bytes(image_path, cv2.imencode('.png', corrupted)[1].tobytes())
             if not label_path.exists():
-                label_path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = label_path.with_name(f'.{label_path.name}.tmp')
-                shutil.copyfile(info['seg_map_path'], tmp)
-                os.replace(tmp, label_path)
+                atomic_save(label_path, functools.partial(shutil.copyfile, info['seg_map_path']))
             written += 1
         return written
-
-
-def _one(batch: object) -> object:
-    return batch
 
 
 def write_corrupted_dataset(cfg: Any, out_dir: str | os.PathLike, names: Sequence[str],
@@ -87,7 +81,7 @@ def write_corrupted_dataset(cfg: Any, out_dir: str | os.PathLike, names: Sequenc
     count = len(dataset) if max_images is None else min(max_images, len(dataset))
     subset = torch.utils.data.Subset(writer, range(count))
     loader = torch.utils.data.DataLoader(subset, batch_size=None, num_workers=workers,
-                                         collate_fn=_one)
+                                         collate_fn=as_is)
     written = sum(tqdm(loader, total=count, desc='corrupting', unit='img',
                        disable=not progress))
     prefix = dict(cfg.test_dataloader.dataset.get('data_prefix', {}))

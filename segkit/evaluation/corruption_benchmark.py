@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
+from segkit.utils.tables import markdown_table
 
 from .corruption_metrics import Table, corruption_errors, relative_robustness
-from .corruptions import corrupt
+from .corruptions import check_severities, corrupt
 from .occlusion import seed_for
-from .robustness import Variant, evaluate_variants
+from .segmentor import Segmentor
+from .variants import Variant, evaluate_variants
 
 __all__ = ['CorruptionResult', 'Corrupter', 'evaluate_corruptions', 'image_seed',
            'summarise_corruptions', 'write_corruption_report']
@@ -71,15 +72,13 @@ class CorruptionResult:
         return float(np.mean(list(self.table[name].values())))
 
 
-def evaluate_corruptions(model: torch.nn.Module, names: Sequence[str],
+def evaluate_corruptions(model: Segmentor, names: Sequence[str],
                          severities: Sequence[int] = (1, 2, 3, 4, 5), seed: int = 0,
                          max_images: int | None = None, workers: int = 0,
                          progress: bool = True) -> CorruptionResult:
     """Scores ``model`` (from :func:`segkit.apis.inference.load_segmentor`) on
     its config's test set, clean and under each corruption and severity."""
-    for severity in severities:
-        if severity not in (1, 2, 3, 4, 5):
-            raise ValueError(f'severities must be integers from 1 to 5, got {severity!r}')
+    severities = check_severities(severities)
     data_root = model.cfg.test_dataloader.dataset.get('data_root', '') or ''
     stats, _, seconds = evaluate_variants(model, Corrupter(names, severities, seed, data_root),
                                           max_images, workers, progress, desc='corruptions')
@@ -118,48 +117,62 @@ def _fmt(value: float) -> str:
         else f'{value:.1f}'
 
 
-def write_corruption_report(results: dict[str, CorruptionResult], out_dir: str | os.PathLike,
-                            baseline: str | None = None) -> str:
-    """corruptions.{md,csv,json}, corruptions.png (heatmap of mIoU, corruption
-    x severity, one panel per model) and corruption_summary.png (mCE / mRR
-    per model). Returns the Markdown summary."""
-    plt = pyplot()
-    out = Path(out_dir)
-    summaries = summarise_corruptions(results, baseline)
-    names = list(next(iter(results.values())).table)
-    severities = list(next(iter(results.values())).table[names[0]])
-    head = ['| model | clean mIoU | corrupted mIoU (mean) | mRR (%) |'
-            + (' mCE (%) | relative mCE (%) |' if baseline else ''),
-            '|---|---:|---:|---:|' + ('---:|---:|' if baseline else '')]
-    for model, s in summaries.items():
-        head.append(f'| {model} | {s["clean_mIoU"]:.2f} | {s["corrupted_mIoU"]:.2f} | '
-                    f'{_fmt(s["mRR"])} |' + (f' {_fmt(s["mCE"])} | {_fmt(s["relative_mCE"])} |'
-                                             if baseline else ''))
-    detail = ['| model | corruption | ' + ' | '.join(f'severity {s}' for s in severities)
-              + ' | mean | RR (%)' + (' | CE (%)' if baseline else '') + ' |',
-              '|---|---|' + '---:|' * (len(severities) + 2 + bool(baseline))]
+def _summary_table(summaries: dict[str, dict], baseline: str | None) -> str:
+    """One row per model: clean and mean corrupted mIoU, mRR (and mCE)."""
+    headers = ['model', 'clean mIoU', 'corrupted mIoU (mean)', 'mRR (%)']
+    headers += ['mCE (%)', 'relative mCE (%)'] if baseline else []
+    rows = [[model, f'{s["clean_mIoU"]:.2f}', f'{s["corrupted_mIoU"]:.2f}', _fmt(s['mRR'])]
+            + ([_fmt(s['mCE']), _fmt(s['relative_mCE'])] if baseline else [])
+            for model, s in summaries.items()]
+    return markdown_table(headers, rows)
+
+
+def _detail_table(results: dict[str, CorruptionResult], summaries: dict[str, dict],
+                  baseline: str | None) -> str:
+    """One row per model and corruption: mIoU per severity, mean, RR (and CE)."""
+    names, severities = _axes(results)
+    headers = (['model', 'corruption'] + [f'severity {s}' for s in severities]
+               + ['mean', 'RR (%)'] + (['CE (%)'] if baseline else []))
+    rows = [[model, name] + [f'{result.table[name][v]:.2f}' for v in severities]
+            + [f'{result.mean(name):.2f}', _fmt(summaries[model]['RR'][name])]
+            + ([_fmt(summaries[model]['CE'][name])] if baseline else [])
+            for model, result in results.items() for name in names]
+    return markdown_table(headers, rows, align='ll' + 'r' * (len(headers) - 2))
+
+
+def _axes(results: dict[str, CorruptionResult]) -> tuple[list[str], list[int]]:
+    """The corruptions and severities (those of the first model)."""
+    table = next(iter(results.values())).table
+    names = list(table)
+    return names, list(table[names[0]])
+
+
+def _write_csv(results: dict[str, CorruptionResult], path: Path) -> None:
+    names, severities = _axes(results)
     rows = []
     for model, result in results.items():
-        s = summaries[model]
         for name in names:
-            per = result.table[name]
-            detail.append(f'| {model} | {name} | ' + ' | '.join(f'{per[v]:.2f}' for v in severities)
-                          + f' | {result.mean(name):.2f} | {_fmt(s["RR"][name])}'
-                          + (f' | {_fmt(s["CE"][name])}' if baseline else '') + ' |')
-            rows += [dict(model=model, corruption=name, severity=v, mIoU=per[v])
+            rows += [dict(model=model, corruption=name, severity=v, mIoU=result.table[name][v])
                      for v in severities]
         rows.append(dict(model=model, corruption='clean', severity=0, mIoU=result.clean))
-    text = '\n'.join(head) + '\n'
-    note = (f'mCE against {baseline}.' if baseline else 'No baseline: no mCE.')
-    atomic_write_text(out / 'corruptions.md', text + '\n' + note + '\n\n' + '\n'.join(detail)
-                      + '\n')
-    atomic_write_csv(out / 'corruptions.csv', rows, ['model', 'corruption', 'severity', 'mIoU'])
-    atomic_write_text(out / 'corruptions.json', json.dumps(dict(
+    atomic_write_csv(path, rows, ['model', 'corruption', 'severity', 'mIoU'])
+
+
+def _write_json(results: dict[str, CorruptionResult], summaries: dict[str, dict],
+                baseline: str | None, path: Path) -> None:
+    names, severities = _axes(results)
+    atomic_write_text(path, json.dumps(dict(
         baseline=baseline, severities=severities, corruptions=names,
         results={m: dict(clean=r.clean, table={c: {str(v): x for v, x in per.items()}
                                                 for c, per in r.table.items()},
                          seconds=r.seconds) for m, r in results.items()},
         summary=summaries), indent=2))
+
+
+def _plot_heatmaps(results: dict[str, CorruptionResult], path: Path) -> None:
+    """mIoU per corruption (rows) and severity (columns), one panel per model."""
+    plt = pyplot()
+    names, severities = _axes(results)
     fig, axes = plt.subplots(1, len(results), squeeze=False, constrained_layout=True,
                              figsize=(1.6 + (0.9 + 0.5 * len(severities)) * len(results),
                                       1.4 + 0.3 * len(names)))
@@ -176,7 +189,12 @@ def write_corruption_report(results: dict[str, CorruptionResult], out_dir: str |
         for (i, j), value in np.ndenumerate(grid):
             ax.text(j, i, f'{value:.0f}', ha='center', va='center', fontsize=6, color='w')
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label='mIoU (%)')
-    atomic_save_figure(fig, out / 'corruptions.png')
+    atomic_save_figure(fig, path)
+
+
+def _plot_summary(summaries: dict[str, dict], baseline: str | None, path: Path) -> None:
+    """mRR (and mCE) per model, as bars."""
+    plt = pyplot()
     metrics = ['mRR'] + (['mCE'] if baseline else [])
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
@@ -186,5 +204,22 @@ def write_corruption_report(results: dict[str, CorruptionResult], out_dir: str |
         ax.set_title(f'{metric} (%)' + (f', baseline {baseline}' if metric == 'mCE' else ''),
                      fontsize=8)
     fig.tight_layout()
-    atomic_save_figure(fig, out / 'corruption_summary.png')
+    atomic_save_figure(fig, path)
+
+
+def write_corruption_report(results: dict[str, CorruptionResult], out_dir: str | os.PathLike,
+                            baseline: str | None = None) -> str:
+    """corruptions.{md,csv,json}, corruptions.png (heatmap of mIoU, corruption
+    x severity, one panel per model) and corruption_summary.png (mCE / mRR
+    per model). Returns the Markdown summary."""
+    out = Path(out_dir)
+    summaries = summarise_corruptions(results, baseline)
+    text = _summary_table(summaries, baseline) + '\n'
+    note = (f'mCE against {baseline}.' if baseline else 'No baseline: no mCE.')
+    atomic_write_text(out / 'corruptions.md', text + '\n' + note + '\n\n'
+                      + _detail_table(results, summaries, baseline) + '\n')
+    _write_csv(results, out / 'corruptions.csv')
+    _write_json(results, summaries, baseline, out / 'corruptions.json')
+    _plot_heatmaps(results, out / 'corruptions.png')
+    _plot_summary(summaries, baseline, out / 'corruption_summary.png')
     return text

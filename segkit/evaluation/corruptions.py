@@ -25,15 +25,17 @@ result depends only on (image, name, severity, seed).
 from __future__ import annotations
 
 import contextlib
+import numbers
 import warnings
 from types import ModuleType
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from segkit.utils.optional import require
 
-__all__ = ['BENCHMARK', 'CATEGORIES', 'CORRUPTIONS', 'corrupt', 'corruption_names']
+__all__ = ['BENCHMARK', 'CATEGORIES', 'CORRUPTIONS', 'SEVERITIES', 'check_severities', 'corrupt',
+           'corruption_names']
 
 CATEGORIES = {
     'noise': ('gaussian_noise', 'shot_noise', 'impulse_noise'),
@@ -48,6 +50,7 @@ BENCHMARK = ('gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise',
              'defocus_blur', 'glass_blur', 'motion_blur', 'gaussian_blur',
              'brightness', 'contrast', 'saturate', 'jpeg_compression',
              'snow', 'spatter', 'fog', 'frost')
+SEVERITIES = (1, 2, 3, 4, 5)
 
 
 def corruption_names(spec: Sequence[str]) -> list[str]:
@@ -66,6 +69,22 @@ def corruption_names(spec: Sequence[str]) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+def check_severities(severities: Iterable[float]) -> list[int]:
+    """``severities`` as ints, each one of :data:`SEVERITIES` (a float with an
+    integer value, as a command line gives it, counts).
+
+    Raises:
+        ValueError: a severity is not an integer from 1 to 5, naming those.
+    """
+    severities = list(severities)
+    bad = [s for s in severities if isinstance(s, bool) or not isinstance(s, numbers.Real)
+           or s not in SEVERITIES]
+    if bad:
+        raise ValueError(f'corruption severities are integers from 1 to 5, got '
+                         f'{", ".join(map(repr, bad))}')
+    return [int(s) for s in severities]
 
 
 def _package() -> ModuleType:
@@ -194,8 +213,7 @@ def corrupt(image: np.ndarray, name: str, severity: int, seed: int = 0) -> np.nd
     """
     if name not in CORRUPTIONS:
         corruption_names([name])  # raises with the valid choices
-    if severity not in (1, 2, 3, 4, 5) or isinstance(severity, bool):
-        raise ValueError(f'severity must be an integer from 1 to 5, got {severity!r}')
+    (severity,) = check_severities([severity])
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
             image.ndim == 3 and image.shape[2] not in (1, 3)):
         raise ValueError('image must be uint8 (H, W), (H, W, 1) or (H, W, 3), got '

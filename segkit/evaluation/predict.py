@@ -12,10 +12,12 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from .segmentor import Segmentor
+
 __all__ = ['labels_at', 'predict_logits', 'test_pipeline']
 
 
-def test_pipeline(model: torch.nn.Module) -> Callable[[dict], dict]:
+def test_pipeline(model: Segmentor) -> Callable[[dict], dict]:
     """The config's test pipeline for in-memory images, without its label steps."""
     from mmcv.transforms import Compose
 
@@ -26,7 +28,7 @@ def test_pipeline(model: torch.nn.Module) -> Callable[[dict], dict]:
 
 
 @torch.no_grad()
-def predict_logits(model: torch.nn.Module, images: Sequence[np.ndarray],
+def predict_logits(model: Segmentor, images: Sequence[np.ndarray],
                    scales: Sequence[float] = (1.0,), flip: bool = False,
                    pipeline: Callable[[dict], dict] | None = None) -> list[torch.Tensor]:
     """Class probabilities (C, h, w) of each image at its *working* size.

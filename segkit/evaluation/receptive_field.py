@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from segkit.utils.io import atomic_save_figure, atomic_write_text, pyplot
+from segkit.utils.tables import markdown_table
 
 from .predict import test_pipeline
 
@@ -170,15 +171,13 @@ def write_receptive_field_report(results: dict[str, ReceptiveField],
     (log scale) above the occlusion map. Returns the Markdown table."""
     plt = pyplot()
     out = Path(out_dir)
-    lines = ['| model | ERF radius 50 % (px) | ERF radius 95 % (px) | gradient support (px) | '
-             'occlusion radius 50 % (px) | images |', '|---|---:|---:|---:|---:|---:|']
-    summary = {}
-    for name, r in results.items():
-        lines.append(f'| {name} | {r.r50:.1f} | {r.r95:.1f} | {r.support[0]}x{r.support[1]} | '
-                     f'{r.occlusion_r50:.1f} | {r.images} |')
-        summary[name] = {k: v for k, v in asdict(r).items()
-                         if k not in ('gradient', 'occlusion')}
-    text = '\n'.join(lines) + '\n'
+    text = markdown_table(
+        ['model', 'ERF radius 50 % (px)', 'ERF radius 95 % (px)', 'gradient support (px)',
+         'occlusion radius 50 % (px)', 'images'],
+        [[name, f'{r.r50:.1f}', f'{r.r95:.1f}', f'{r.support[0]}x{r.support[1]}',
+          f'{r.occlusion_r50:.1f}', r.images] for name, r in results.items()]) + '\n'
+    summary = {name: {k: v for k, v in asdict(r).items() if k not in ('gradient', 'occlusion')}
+               for name, r in results.items()}
     atomic_write_text(out / 'receptive_field.md', text)
     atomic_write_text(out / 'receptive_field.json', json.dumps(summary, indent=2))
     fig, axes = plt.subplots(2, len(results), figsize=(3.0 * len(results), 6.0), squeeze=False)

@@ -10,7 +10,7 @@ import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from segkit.ops.equivalent_stride import densify
+from segkit.ops.densify import densify
 
 
 @MODELS.register_module()

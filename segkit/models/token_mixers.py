@@ -27,12 +27,12 @@ from mmengine.logging import print_log
 from mmengine.registry import Registry
 
 from segkit.errors import CheckpointMismatchError
-from segkit.models.dcnv3_layers import DCNv3Conv2d
+from segkit.models.dcnv3_layers import ChannelsLastDeformConv, DCNv3Conv2d, DCNv4Conv2d
 from segkit.models.shaped_layers import shape_convs
 from segkit.ops.dcls import Dcls2d
 from segkit.ops.shaped_conv import ShapedConv2d, square_to_shaped
 
-__all__ = ['TOKEN_MIXERS', 'DCLSMixer', 'DCNv3Mixer', 'DepthwiseMixer', 'ShapedMixer',
+__all__ = ['TOKEN_MIXERS', 'DCLSMixer', 'DCNv3Mixer', 'DCNv4Mixer', 'DepthwiseMixer', 'ShapedMixer',
            'TokenMixer', 'checkpoint_dcls_version']
 
 TOKEN_MIXERS = Registry('ConvNeXt token mixer')
@@ -185,19 +185,29 @@ class DCNv3Mixer(TokenMixer):
             ``groups``.
     """
 
+    layer: type[ChannelsLastDeformConv] = DCNv3Conv2d
+
     def __init__(self, groups: Sequence[int] = (4, 8, 16, 32), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.groups = tuple(groups)
 
     def build_stage(self, channels: int, depth: int, stage: int) -> list[nn.Module]:
-        return [DCNv3Conv2d(channels, channels, 3, padding=1, deform_groups=self.groups[stage])
+        return [self.layer(channels, channels, 3, padding=1, deform_groups=self.groups[stage])
                 for _ in range(depth)]
 
     def init_weights(self, backbone: nn.Module) -> None:
         super().init_weights(backbone)
         for module in backbone.modules():
-            if isinstance(module, DCNv3Conv2d):
+            if isinstance(module, ChannelsLastDeformConv):
                 module.init_weights()
+
+
+@TOKEN_MIXERS.register_module('dcnv4')
+class DCNv4Mixer(DCNv3Mixer):
+    """3x3 DCNv4 (FlashInternImage's operator) in place of the depthwise conv;
+    ``groups`` per stage as :class:`DCNv3Mixer`."""
+
+    layer = DCNv4Conv2d
 
 
 def checkpoint_dcls_version(checkpoint: Any) -> str:

@@ -40,6 +40,7 @@ import torch.nn as nn
 from segkit.utils.pair import pair
 
 from .constructed_kernel import ConstructedKernelConv
+from .equivalent_stride import register_dense_rule
 
 __all__ = ['Dcls2d', 'construct_kernel', 'grid_positions', 'repulsion_loss']
 
@@ -231,6 +232,15 @@ class Dcls2d(ConstructedKernelConv):
                 f'dilated_kernel_size={self.dilated_kernel_size}, stride={self.stride}, '
                 f'padding={self.padding}, dilation={self.dilation}, groups={self.groups}, '
                 f'version={self.version}')
+
+
+@register_dense_rule(Dcls2d)
+def _dense_dcls(layer: Dcls2d, e: int, stride: int) -> Dcls2d:
+    """Equivalent stride of a DCLS layer: its constructed kernel's taps and its
+    padding spaced by ``e`` (as a convolution's), ``stride`` kept."""
+    layer.set_equivalent_stride(e)
+    layer.stride = pair(stride)
+    return layer
 
 
 def repulsion_loss(P: torch.Tensor) -> torch.Tensor:

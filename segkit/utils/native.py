@@ -19,9 +19,10 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
 import warnings
 from pathlib import Path
+
+from segkit.utils.io import atomic_save
 
 __all__ = ['load_native', 'native_cache_dir']
 
@@ -50,6 +51,16 @@ def _cpu_features() -> str:
     return platform.processor()
 
 
+def _build(cxx: str, extra: list[str], source: Path, target: Path) -> None:
+    """Compiles; a refusal raises CalledProcessError whose ``stderr`` is the
+    compiler's first error line."""
+    proc = subprocess.run([cxx, *_FLAGS, *extra, str(source), '-o', str(target)],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.splitlines() if 'error' in ln] or [proc.stderr]
+        raise subprocess.CalledProcessError(proc.returncode, cxx, stderr=lines[0].strip())
+
+
 def _compile(cxx: str, source: Path, target: Path) -> str | None:
     """Builds ``target``; returns None, or the compiler's first error line."""
     try:
@@ -58,19 +69,11 @@ def _compile(cxx: str, source: Path, target: Path) -> str | None:
         return f'cannot create {target.parent}: {exc.strerror}'
     error = 'unknown error'
     for extra in _OPTIONAL:
-        fd, tmp = tempfile.mkstemp(suffix='.so', dir=target.parent)
-        os.close(fd)
         try:
-            proc = subprocess.run([cxx, *_FLAGS, *extra, str(source), '-o', tmp],
-                                  capture_output=True, text=True, timeout=300)
-            if proc.returncode == 0:
-                os.replace(tmp, target)
-                return None
-            lines = [ln for ln in proc.stderr.splitlines() if 'error' in ln] or [proc.stderr]
-            error = lines[0].strip()
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+            atomic_save(target, functools.partial(_build, cxx, extra, source), suffix='.so')
+            return None
+        except subprocess.CalledProcessError as exc:
+            error = exc.stderr
     return error
 
 

@@ -29,6 +29,18 @@ def sample_cfg_options(sample_root: Path, max_iters: int = 10, interval: int = 5
     return options
 
 
+def markdown_rows(text: str) -> list[list[str]]:
+    """The cells of every Markdown table row in ``text`` (headers included,
+    delimiter rows left out), stripped of their padding."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith('|'):
+            cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+            if not all(set(cell) <= set(':-') and '-' in cell for cell in cells):
+                rows.append(cells)
+    return rows
+
+
 def run_tool(*args: str | os.PathLike, check: bool = True, timeout: float = 600,
              runner: tuple[str, ...] = (sys.executable,)) -> subprocess.CompletedProcess:
     """Runs ``tools/<script>`` in the repository root and returns the result."""

@@ -1,20 +1,22 @@
 """torch.compile (default mode, inductor) of whole segkit models: one graph,
-no graph break (the DCNv3 CPU kernel is an opaque torch.library op), and the
+no graph break (the DCNv3 and DCNv4 CPU kernels are opaque torch.library ops), and the
 compiled output equal to eager; and a compiled DCNv3 training step."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from segkit.ops import DCNv3
+from segkit.ops import DCNv3, DCNv4
 from tests.helpers.segmentors import randomised_segmentor
 
 pytestmark = pytest.mark.slow  # inductor compiles C++, seconds to tens of seconds each
 
 # one sample model per family: densified + shaped ResNet, DCLS ConvNeXt,
-# hexagonal depthwise ConvNeXt, InternImage (DCNv3)
+# quasi-hexagonal depthwise ConvNeXt, InternImage (DCNv3), FlashInternImage (DCNv4),
+# densified DCNv2 ResNet
 FAMILIES = ['fcn_dense-r18-qh_sample-128x128', 'upernet_convnext-c16-dcls_sample-128x128',
-            'upernet_convnext-c16-qh_sample-128x128', 'upernet_internimage-c16_sample-128x128']
+            'upernet_convnext-c16-qh_sample-128x128', 'upernet_internimage-c16_sample-128x128',
+            'upernet_flashinternimage-c16_sample-128x128', 'fcn_dense-r50-c8-dcnv2_sample-128x128']
 
 
 @pytest.mark.parametrize('config', FAMILIES)
@@ -29,8 +31,9 @@ def test_compiled_model_equals_eager_without_graph_breaks(config: str) -> None:
         assert explained.graph_break_count == 0, explained.break_reasons
         assert explained.graph_count == 1
         kernels = [n for n in explained.graphs[0].graph.nodes
-                   if 'segkit.dcnv3_cpu_forward' in str(n.target)]
-        assert len(kernels) == sum(isinstance(m, DCNv3) for m in model.modules())
+                   if str(n.target).startswith('segkit.') and 'sampling_cpu_forward' in
+                   str(n.target)]
+        assert len(kernels) == sum(isinstance(m, (DCNv3, DCNv4)) for m in model.modules())
         out = torch.compile(model)(x, mode='tensor')
     rel = ((out - ref).abs().max() / ref.abs().max()).item()
     assert rel < 1e-5, rel

@@ -29,8 +29,8 @@ def test_exports_and_matches_pytorch(config: str, tmp_path: Path) -> None:
     assert graph.output[0].type.tensor_type.shape.dim[1].dim_value == len(
         model.dataset_meta['classes'])
     ops = {node.op_type for node in graph.node}
-    if 'internimage' in config:
-        assert 'GridSample' in ops  # DCNv3's reference formulation
+    if 'internimage' in config or 'dcn' in config:
+        assert 'GridSample' in ops  # DCNv3's reference formulation, DCN's grid_sample one
     # DCLS and shaped kernels are constants of plain convolutions
     assert not ops & {'Einsum', 'ScatterElements', 'Exp'}, ops
 
@@ -92,3 +92,51 @@ def test_export_tool_and_inference_through_onnxruntime(sample_root: Path,
     assert differing <= 0.001 * total
     summary = json.loads((tmp_path / 'ort' / 'summary.json').read_text())
     assert summary['processed'] == 6 and not summary['failed']
+
+
+def test_the_onnx_segmentor_answers_as_the_pytorch_one(tmp_path: Path, monkeypatch) -> None:
+    """Both are Segmentors; test_step gives SegDataSamples with the same
+    fields, shapes and (to export precision) values, at the original size.
+    (And the export writes its file once.)"""
+    from mmseg.structures import SegDataSample
+
+    import segkit.apis.export
+    from segkit.apis.export import OnnxSegmentor
+    from segkit.evaluation import Segmentor
+    from segkit.evaluation.predict import test_pipeline
+
+    writes = []
+    write = segkit.apis.export.atomic_write_bytes
+    monkeypatch.setattr(segkit.apis.export, 'atomic_write_bytes',
+                        lambda path, data: writes.append(path) or write(path, data))
+    model = randomised_segmentor('fcn_r18_sample-128x128')
+    # spatially dynamic: the graph runs at the pipeline's working size, as PyTorch
+    assert export_onnx(model, tmp_path / 'model.onnx', (64, 64), dynamic=True)['dynamic'] == [
+        'batch', 'height', 'width']
+    assert writes == [tmp_path / 'model.onnx']
+    onnx_model = OnnxSegmentor(tmp_path / 'model.onnx', model.cfg)
+    assert isinstance(model, Segmentor) and isinstance(onnx_model, Segmentor)
+    assert onnx_model.dataset_meta['classes'] == tuple(model.dataset_meta['classes'])
+    image = np.random.default_rng(0).integers(0, 256, (80, 96, 3), dtype=np.uint8)
+    pipeline = test_pipeline(model)
+
+    def batch(ori_shape: tuple[int, int] | None = None) -> dict:
+        item = pipeline(dict(img=image))
+        if ori_shape is not None:  # as predict_logits does: the working size
+            item['data_samples'].set_metainfo(dict(ori_shape=ori_shape))
+        return dict(inputs=[item['inputs']], data_samples=[item['data_samples']])
+
+    for ori_shape in (None, (64, 64)):
+        with torch.no_grad():
+            (ref,) = model.test_step(batch(ori_shape))
+        (got,) = onnx_model.test_step(batch(ori_shape))
+        assert type(got) is type(ref) is SegDataSample
+        assert set(got.keys()) == set(ref.keys()) >= {'seg_logits', 'pred_sem_seg'}
+        assert set(got.metainfo_keys()) == set(ref.metainfo_keys())
+        for field in ('seg_logits', 'pred_sem_seg'):
+            assert got.get(field).shape == ref.get(field).shape, (field, ori_shape)
+            assert got.get(field).data.dtype == ref.get(field).data.dtype, field
+        torch.testing.assert_close(got.seg_logits.data, ref.seg_logits.data, rtol=1e-4,
+                                   atol=1e-4 * float(ref.seg_logits.data.abs().max()))
+        same = (got.pred_sem_seg.data == ref.pred_sem_seg.data).float().mean()
+        assert same > 0.999, (ori_shape, same)

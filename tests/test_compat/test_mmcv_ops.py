@@ -132,3 +132,18 @@ def test_dcn_registered_as_conv_layer() -> None:
     layer = build_conv_layer(dict(type='DCNv2', deform_groups=1), 4, 8, 3, padding=1)
     assert isinstance(layer, compat.ModulatedDeformConv2dPack)
     assert layer(torch.randn(1, 4, 8, 8)).shape == (1, 8, 8, 8)
+    layer = build_conv_layer(dict(type='DCN', deform_groups=2), 4, 8, 3, stride=2, padding=1,
+                             bias=False)
+    assert isinstance(layer, compat.DeformConv2dPack) and layer.deform_groups == 2
+    assert layer(torch.randn(1, 4, 8, 8)).shape == (1, 8, 4, 4)
+
+
+def test_deformable_convs_are_segkit_operators() -> None:
+    """mmcv.ops' DCN names (classes and functions) are segkit.ops' operators,
+    tested in tests/test_ops/test_deform_conv.py."""
+    import segkit.ops
+
+    for name in ('DeformConv2d', 'DeformConv2dPack', 'ModulatedDeformConv2d',
+                 'ModulatedDeformConv2dPack', 'deform_conv2d', 'modulated_deform_conv2d'):
+        assert getattr(mmcv.ops, name) is getattr(segkit.ops, name), name
+        assert name in mmcv.ops.__all__

@@ -69,3 +69,30 @@ def test_published_segmentation_model_sizes(name: str, expected: float) -> None:
     """Counts are published rounded to 1M."""
     model = MODELS.build(_config(REPO / 'configs' / name).model)
     assert abs(sum(p.numel() for p in model.parameters()) - expected) < 0.5e6
+
+
+@pytest.mark.parametrize('name,depth', [('upernet_r50-dcnv2_4xb4-160k_ade20k-512x512.py', 50),
+                                        ('upernet_r101-dcnv2_4xb4-160k_ade20k-512x512.py', 101)])
+def test_dcnv2_resnets_are_the_square_ones_plus_offset_convs(name: str, depth: int) -> None:
+    """ResNet-50/101-DCNv2: every 3x3 conv of stages 2-4 is a DCNv2 layer
+    (13 / 30 of them) without bias, whose only new parameters are its offset
+    conv (27 channels: 9 taps x (dy, dx, mask)); the head's in_channels fit
+    the backbone, and ImageNet V1c weights load with the offsets fresh."""
+    from segkit.ops import ModulatedDeformConv2dPack
+
+    cfg = _config(REPO / 'configs' / 'dcn_resnet' / name).model
+    assert cfg.backbone.depth == depth
+    assert cfg.backbone.init_cfg == dict(type='StrictPretrained', fresh=('conv_offset',),
+                                         checkpoint=f'checkpoints/resnet{depth}_v1c.pth')
+    model = MODELS.build(cfg)
+    square = MODELS.build(dict(cfg.backbone, dcn=None, init_cfg=None))
+    layers = [m for m in model.backbone.modules() if isinstance(m, ModulatedDeformConv2dPack)]
+    blocks = {50: (4, 6, 3), 101: (4, 23, 3)}[depth]
+    assert len(layers) == sum(blocks) and all(m.bias is None for m in layers)
+    offsets = sum(27 * 9 * planes + 27 for planes, n in zip((128, 256, 512), blocks)
+                  for _ in range(n))
+    count = sum(p.numel() for p in model.backbone.parameters())
+    assert count == sum(p.numel() for p in square.parameters()) + offsets
+    with torch.no_grad():
+        feats = model.backbone(torch.randn(1, 3, 64, 64))
+    assert [f.shape[1] for f in feats] == cfg.decode_head.in_channels

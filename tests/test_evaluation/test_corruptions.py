@@ -3,6 +3,8 @@ three repaired ones equal to the imagecorruptions package's own definitions
 (run here with its two API renames shimmed for the test only)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -113,9 +115,30 @@ def test_bad_input_is_one_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown corruption 'rain': choose 'all', 'benchmark' "
                                          'or names from gaussian_noise, shot_noise'):
         corrupt(image, 'rain', 1)
-    with pytest.raises(ValueError, match='severity must be an integer from 1 to 5, got 6'):
+    with pytest.raises(ValueError, match='corruption severities are integers from 1 to 5, '
+                                         'got 6$'):
         corrupt(image, 'fog', 6)
     with pytest.raises(ValueError, match='at least 32 x 32'):
         corrupt(image[:20], 'fog', 1)
     with pytest.raises(ValueError, match='image must be uint8'):
         corrupt(image.astype(np.float32), 'fog', 1)
+
+
+def test_severities_are_checked_in_one_place() -> None:
+    """Integers 1 to 5 (integral floats from a command line count); anything
+    else is one error naming every bad value, whoever asks."""
+    from segkit.evaluation.corruption_benchmark import evaluate_corruptions
+    from segkit.evaluation.corruptions import SEVERITIES, check_severities
+
+    assert check_severities(SEVERITIES) == [1, 2, 3, 4, 5]
+    assert check_severities([3.0, np.int64(5)]) == [3, 5]
+    assert all(type(s) is int for s in check_severities([3.0, np.int64(5)]))
+    for bad, shown in [([0, 2], '0'), ([2.5, 6], '2.5, 6'), ([True], 'True'), (['3'], "'3'"),
+                       ([None], 'None')]:
+        with pytest.raises(ValueError, match=f'^corruption severities are integers from 1 to 5, '
+                                             f'got {re.escape(shown)}$'):
+            check_severities(bad)
+    # the library entry points ask before any work (no model needed to refuse)
+    with pytest.raises(ValueError, match='got 6$'):
+        evaluate_corruptions(None, ['fog'], [1, 6])
+    assert corrupt(_image(40, 40), 'fog', 2.0, seed=1).shape == (40, 40, 3)

@@ -13,7 +13,8 @@ from segkit.ops import Dcls2d
 
 TINY = dict(depths=[1, 1, 2, 1], channels=[8, 16, 32, 64])
 SMALL_DCLS = dict(type='dcls', kernel_count=6, dilated_kernel_size=7)
-MIXERS = {'dw': 'dw', 'dcls': SMALL_DCLS, 'dcnv3': dict(type='dcnv3', groups=(2, 4, 8, 8))}
+MIXERS = {'dw': 'dw', 'dcls': SMALL_DCLS, 'dcnv3': dict(type='dcnv3', groups=(2, 4, 8, 8)),
+          'dcnv4': dict(type='dcnv4', groups=(1, 1, 2, 4))}
 
 
 def _head_params(dim: int) -> int:
@@ -29,7 +30,7 @@ def test_published_parameter_counts(arch: str, mixer: str, expected: float) -> N
     assert abs(total - expected) < 0.05e6
 
 
-@pytest.mark.parametrize('mixer', ['dw', 'dcls', 'dcnv3'])
+@pytest.mark.parametrize('mixer', MIXERS)
 def test_shapes_gradients_no_nan(mixer: str) -> None:
     net = ConvNeXt(TINY, token_mixer=MIXERS[mixer], drop_path_rate=0.1)
     net.init_weights()
@@ -47,14 +48,14 @@ def test_dcls_positions_shared_per_stage() -> None:
     assert 'stages.2.1.dwconv.P' in net.state_dict()  # saved per block, as the official
 
 
-@pytest.mark.parametrize('mixer', ['dw', 'dcls', 'dcnv3'])
+@pytest.mark.parametrize('mixer', MIXERS)
 @pytest.mark.parametrize('output_stride', [16, 8])
 def test_output_stride_is_exact(mixer: str, output_stride: int) -> None:
     torch.manual_seed(0)
     kwargs = dict(token_mixer=MIXERS[mixer])
     plain = ConvNeXt(TINY, **kwargs)
     for name, p in plain.named_parameters():  # deform for real
-        if '.offset.' in name or '.mask.' in name:
+        if '.offset.' in name or '.mask.' in name or '.offset_mask.' in name:
             p.data.normal_(0, 0.2)
     dense = ConvNeXt(TINY, output_stride=output_stride, **kwargs)
     check_output_stride(plain, dense, output_stride, torch.randn(1, 3, 70, 64))
@@ -77,7 +78,7 @@ def test_checkpoint_of_another_arch_is_refused(tmp_path) -> None:
     wrong = ConvNeXt(dict(TINY, depths=[1, 1, 1, 1]), token_mixer='dw',
                      init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     with pytest.raises(CheckpointMismatchError,
-                       match=r"does not fit this ConvNeXt: unexpected \['stages.2.1"):
+                       match=r"does not fit this ConvNeXt: 9 unexpected \[stages\.2\.1\."):
         wrong.init_weights()
 
 

@@ -43,3 +43,15 @@ def test_dcnv3_uperhead() -> None:
     out.square().mean().backward()
     dcn = [m for m in head.modules() if isinstance(m, DCNv3)]
     assert len(dcn) == 4 and all(m.input_proj.weight.grad is not None for m in dcn)
+
+
+def test_dcnv4_conv_layer() -> None:
+    from segkit.models import DCNv4Conv2d
+
+    layer = build_conv_layer(dict(type='DCNv4', deform_groups=2), 16, 24, 3, padding=1)
+    assert isinstance(layer, DCNv4Conv2d) and layer.dcn.group == 2
+    x = torch.randn(2, 16, 9, 10)
+    expected = layer.proj(layer.dcn(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
+    torch.testing.assert_close(layer(x), expected)
+    with pytest.raises(ValueError, match='stride 1 and "same" padding'):
+        build_conv_layer(dict(type='DCNv4'), 16, 16, 3, stride=2, padding=1)

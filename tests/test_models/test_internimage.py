@@ -66,7 +66,7 @@ def test_checkpoint_of_another_arch_is_refused(tmp_path) -> None:
     wrong = InternImage(dict(TINY, depths=[2, 1, 2, 1]),
                         init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     with pytest.raises(CheckpointMismatchError,
-                       match=r"does not fit this InternImage: missing \['levels.0.blocks.1"):
+                       match=r'does not fit this InternImage: 22 missing \[levels\.0\.blocks\.1\.'):
         wrong.init_weights()
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-import segkit.ops.dcnv3.cpu as cpu_module
-import segkit.ops.dcnv3.dispatch as dispatch_module
+import segkit.ops.deform_sampling.cpu as cpu_module
+from segkit.ops.dcnv3 import DCNV3
 from segkit.ops import (DCNv3, DCNv3Geometry, dcnv3_core, dcnv3_core_cpu, dcnv3_core_gather,
                         dcnv3_core_reference, dcnv3_cpu_kernel_available, run_core)
 
@@ -312,10 +312,10 @@ def test_equivalent_stride_is_exact(e: int) -> None:
 
 def _record_calls(monkeypatch) -> list[str]:
     calls = []
-    for name in ('dcnv3_core_cpu', 'dcnv3_core_gather', 'dcnv3_core_reference'):
-        original = getattr(dispatch_module, name)
-        monkeypatch.setattr(dispatch_module, name,
-                            lambda *a, _f=original, _n=name: calls.append(_n[11:]) or _f(*a))
+    for name in ('cpu', 'gather', 'reference'):
+        original = getattr(DCNV3, name)
+        monkeypatch.setattr(DCNV3, name,
+                            lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
     return calls
 
 
@@ -325,7 +325,7 @@ def test_auto_picks_the_cpu_kernel_and_env_can_force_another(monkeypatch) -> Non
     with torch.no_grad():
         run_core(x, offset, mask, geometry)
     run_core(x, offset, mask, geometry)
-    monkeypatch.setenv('SEGKIT_DCNV3_IMPL', 'gather')
+    monkeypatch.setenv('SEGKIT_DEFORM_IMPL', 'gather')
     run_core(x, offset, mask, geometry)
     assert calls == ['cpu', 'cpu', 'gather']
 

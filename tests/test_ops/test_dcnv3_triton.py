@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-import segkit.ops.dcnv3.dispatch as dcnv3_module
+import segkit.ops.deform_sampling.dispatch as dispatch_module
+from segkit.ops.dcnv3 import DCNV3
 from segkit.ops import DCNv3, DCNv3Geometry, dcnv3_core_reference
 from tests.test_ops.test_dcnv3 import CORE, MODULE, _core_args, _extreme_case, _random_case
 
@@ -18,11 +19,12 @@ DEVICE = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 def triton_core():
     """The kernels: compiled on a GPU; without one, Triton's interpreter runs
     them on the CPU (tests/conftest.py sets TRITON_INTERPRET=1 there)."""
-    from segkit.ops.dcnv3 import triton_kernels
+    from segkit.ops.dcnv3 import dcnv3_core_triton
+    from segkit.ops.deform_sampling import triton_kernels
 
     if DEVICE.type == 'cpu':
         assert type(triton_kernels._forward_kernel).__name__ == 'InterpretedFunction'
-    return triton_kernels.dcnv3_core_triton
+    return dcnv3_core_triton
 
 
 def _on_device(*tensors: torch.Tensor) -> list[torch.Tensor]:
@@ -39,7 +41,7 @@ def test_triton_reproduces_golden(triton_core, index: int) -> None:
 
 @pytest.mark.parametrize('index', range(len(MODULE)))
 def test_golden_state_dict_through_impl_triton(triton_core, monkeypatch, index: int) -> None:
-    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', triton_core)
+    monkeypatch.setattr(DCNV3, 'triton', triton_core)
     case = MODULE[index]
     module = DCNv3(**case['config'], impl='triton').double()
     module.load_state_dict(case['state_dict'], strict=True)
@@ -111,10 +113,10 @@ def test_triton_reduced_precision_samples_at_float32_positions(triton_core, monk
     the kernels read them as they are (no widened copy) and compute the
     positions in float32, so a zero-offset DCNv3 on a 600-pixel-wide map is
     the box filter of the rounded inputs to one rounding."""
-    from segkit.ops.dcnv3.dispatch import run_core
+    from segkit.ops.dcnv3 import run_core
     from tests.test_ops.test_dcnv3 import _box_filter
 
-    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', triton_core)
+    monkeypatch.setattr(DCNV3, 'triton', triton_core)
     torch.manual_seed(0)
     x = torch.randn(1, 3, 600, 4).to(dtype)
     offset = torch.zeros(1, 3, 600, 2 * 9 * 2, dtype=dtype)
@@ -135,6 +137,7 @@ def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
     The probe runs forward and backward, so a backward that cannot compile is
     caught before training starts."""
     x, offset, mask, geometry = _random_case()
+    x, offset, mask = _on_device(x, offset, mask)  # CUDA tensors on a GPU, as 'auto' gives
     call = (x, offset, mask, geometry)
     calls = []
 
@@ -151,25 +154,28 @@ def test_auto_falls_back_when_triton_fails(monkeypatch, triton_core) -> None:
         calls.append(a[0].shape)
         return BrokenBackward.apply(triton_core(*a))
 
-    monkeypatch.setattr(dcnv3_module, '_triton_works', {})
-    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', backward_broken)
-    with pytest.warns(UserWarning, match=r'Triton kernels do not work here \(RuntimeError: '
+    monkeypatch.setattr(dispatch_module, '_triton_works', {})
+    monkeypatch.setattr(DCNV3, 'triton', backward_broken)
+    with pytest.warns(UserWarning, match=r'DCNv3 Triton kernels do not work here \(RuntimeError: '
                                          r'ptxas fatal: sm_52 is not supported\); using'):
-        assert dcnv3_module._try_triton(*call) is None
+        assert dispatch_module._try_triton(DCNV3, call[:3], call[3]) is None
     assert calls == [(1, 4, 4, 6)]  # the probe: a tiny map with the same configuration
-    assert dcnv3_module._try_triton(*call) is None and len(calls) == 1  # not tried again
+    assert dispatch_module._try_triton(DCNV3, call[:3], call[3]) is None  # not tried again
+    assert len(calls) == 1
 
-    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', triton_core)
+    monkeypatch.setattr(DCNV3, 'triton', triton_core)
     x32 = x.detach().float()  # another configuration: tried on its own
-    out = dcnv3_module._try_triton(x32, offset.detach().float(), mask.detach().float(), geometry)
-    torch.testing.assert_close(out.double(), dcnv3_core_reference(*call), rtol=0, atol=1e-5)
-    assert sorted(dcnv3_module._triton_works.values()) == [False, True]
+    out = dispatch_module._try_triton(
+        DCNV3, (x32, offset.detach().float(), mask.detach().float()), geometry)
+    torch.testing.assert_close(out.double().cpu(), dcnv3_core_reference(*call).cpu(), rtol=0,
+                               atol=1e-5)
+    assert sorted(dispatch_module._triton_works.values()) == [False, True]
 
     def out_of_memory(*a):
         raise torch.OutOfMemoryError('CUDA out of memory')
 
-    monkeypatch.setattr(dcnv3_module, '_triton_works', {})
-    monkeypatch.setattr(dcnv3_module, 'dcnv3_core_triton', out_of_memory)
+    monkeypatch.setattr(dispatch_module, '_triton_works', {})
+    monkeypatch.setattr(DCNV3, 'triton', out_of_memory)
     with pytest.raises(torch.OutOfMemoryError):
-        dcnv3_module._try_triton(*call)
-    assert dcnv3_module._triton_works == {}
+        dispatch_module._try_triton(DCNV3, call[:3], call[3])
+    assert dispatch_module._triton_works == {}

@@ -1,5 +1,5 @@
-"""Equivalent stride: dense(x)[..., ::E, ::E] == strided(x), layer by layer and
-for whole networks, with the strided original itself as the reference."""
+"""Equivalent stride, layer by layer: dense(x)[..., ::E, ::E] == strided(x), with
+the strided layer itself as the reference; and the table of per-type rules."""
 from __future__ import annotations
 
 import copy
@@ -8,10 +8,10 @@ import itertools
 import pytest
 import torch
 import torch.nn as nn
-import torchvision
 
-from segkit.ops import (DensifyError, EAvgPool2d, EMaxPool2d, PhaseDecomposed, densify,
-                        econv2d_)
+from segkit.ops import (Dcls2d, DensifyError, EAvgPool2d, EMaxPool2d, PhaseDecomposed,
+                        dense_layer, econv2d_, register_dense_rule)
+from segkit.ops.equivalent_stride import _RULES
 
 torch.manual_seed(0)
 
@@ -136,147 +136,35 @@ def test_phase_decomposition_of_deformable_conv() -> None:
     _close(PhaseDecomposed(layer, 2)(x), layer(x[..., ::2, ::2]), 2, rtol=1e-10)
 
 
-# -- whole networks ---------------------------------------------------------
-
-def _features(net: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
-    out = net(x)
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
-def _check_network(net: nn.Module, strides: list[int], output_stride: int,
-                   sizes: tuple[tuple[int, int], ...] = ((64, 64), (75, 90))) -> None:
-    net = _randomise_bn(net)
-    dense = densify(net, output_stride)
-    assert dense is not net
-    for size in sizes:
-        x = torch.randn(1, 3, *size)
-        with torch.no_grad():
-            refs, outs = _features(net, x), _features(dense, x)
-        for ref, out, f in zip(refs, outs, strides):
-            _close(out, ref, dense.dense_info.est(f), rtol=2e-5)
-            assert out.shape[-1] >= ref.shape[-1] * min(f, output_stride) // f
-
-
-@pytest.mark.parametrize('output_stride', [16, 8])
-@pytest.mark.parametrize('arch', ['resnet18', 'resnet50'])
-def test_torchvision_resnet(arch: str, output_stride: int) -> None:
-    net = getattr(torchvision.models, arch)()
-    body = torchvision.models._utils.IntermediateLayerGetter(
-        net, {'layer1': '1', 'layer2': '2', 'layer3': '3', 'layer4': '4'})
-
-    class Body(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.body = body
-
-        def forward(self, x: torch.Tensor) -> tuple:
-            return tuple(self.body(x).values())
-
-    _check_network(Body(), [4, 8, 16, 32], output_stride)
-
-
-@pytest.mark.parametrize('output_stride', [16, 8])
-def test_torchvision_resnet_classifier_end(output_stride: int) -> None:
-    """A global pooling at the very end pools only the original positions."""
-    net = _randomise_bn(torchvision.models.resnet18())
-    dense = densify(net, output_stride)
-    x = torch.randn(2, 3, 70, 64)
+@pytest.mark.parametrize('stride,e,keep', [(1, 2, 1), (2, 2, 1), (2, 1, 2), (1, 3, 1)])
+def test_dcls_rule(stride: int, e: int, keep: int) -> None:
+    """A DCLS layer after removed strides: its constructed kernel's taps spaced
+    by e, the stride kept or removed."""
+    torch.manual_seed(0)
+    layer = Dcls2d(4, 6, 5, stride, 3, 7, version='v1').double().eval()
+    x = torch.randn(1, 4, 30, 33, dtype=torch.float64)
     with torch.no_grad():
-        torch.testing.assert_close(dense(x), net(x), rtol=1e-5, atol=1e-5)
+        ref = layer(x[..., ::e, ::e])
+        dense = dense_layer(copy.deepcopy(layer), e, keep)
+        _close(dense(x), ref, e * stride // keep, rtol=1e-10)
 
 
-@pytest.mark.parametrize('output_stride', [16, 8])
-def test_torchvision_vgg11_bn(output_stride: int) -> None:
-    _check_network(torchvision.models.vgg11_bn().features, [32], output_stride)
-
-
-@pytest.mark.parametrize('output_stride', [16, 8])
-def test_torchvision_convnext(output_stride: int) -> None:
-    net = torchvision.models.convnext_tiny().features
-    for block in net.modules():  # non-trivial layer scale
-        if hasattr(block, 'layer_scale'):
-            block.layer_scale.data.uniform_(0.5, 1.0)
-    _check_network(net, [32], output_stride)
-
-
-@pytest.mark.parametrize('output_stride', [16, 8])
-@pytest.mark.parametrize('depth', [18, 50])
-def test_mmseg_resnetv1c(depth: int, output_stride: int) -> None:
-    from mmseg.models.backbones import ResNetV1c
-
-    net = ResNetV1c(depth=depth, out_indices=(0, 1, 2, 3))
-    _check_network(net, [4, 8, 16, 32], output_stride)
-
-
-def test_mmseg_resnetv1d_avgpool_shortcut() -> None:
-    """ResNetV1d downsamples its shortcut with AvgPool2d(ceil_mode, no pad count)."""
-    from mmseg.models.backbones import ResNetV1d
-
-    _check_network(ResNetV1d(depth=18, out_indices=(0, 1, 2, 3)), [4, 8, 16, 32], 8,
-                   sizes=((64, 64), (77, 69)))
-
-
-def test_original_is_untouched() -> None:
-    net = torchvision.models.resnet18().eval()
-    before = {k: v.clone() for k, v in net.state_dict().items()}
-    dense = densify(net, 8)
-    assert net.layer4[0].conv1.stride == (2, 2) and net.layer4[0].conv1.dilation == (1, 1)
-    assert dense.layer4[0].conv1.stride == (1, 1) and dense.layer4[0].conv1.dilation == (2, 2)
-    assert dense.layer4[1].conv1.dilation == (4, 4) and dense.layer4[1].conv1.padding == (4, 4)
-    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
-    assert dense.state_dict().keys() == net.state_dict().keys()
-
-
-# -- limits -----------------------------------------------------------------
-
-class _SqueezeExcite(nn.Module):
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Conv2d(c, c, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.fc(self.pool(x)).sigmoid()
-
-
-class _GRN(nn.Module):
-    """ConvNeXt-V2's global response normalisation (channels first)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        g = x.norm(p=2, dim=(2, 3), keepdim=True)
-        return x * (g / (g.mean(dim=1, keepdim=True) + 1e-6))
-
-
-def _net(*middle: nn.Module) -> nn.Sequential:
-    net = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.Conv2d(8, 8, 3, 2, 1), *middle,
-                        nn.Conv2d(8, 8, 3, 2, 1))
-    return net.eval()
-
-
-def test_refuses_global_pool_in_the_middle() -> None:
-    with pytest.raises(DensifyError, match=r'2\.pool \(AdaptiveAvgPool2d\) is a global pooling'):
-        densify(_net(_SqueezeExcite(8)), 2)
-
-
-def test_refuses_global_op_it_cannot_see() -> None:
-    with pytest.raises(DensifyError, match=r'^2 \(_GRN\): dense output differs'):
-        densify(_net(_GRN()), 2)
-
-
-def test_refuses_unknown_resolution_change() -> None:
-    with pytest.raises(DensifyError, match=r'2 \(PixelUnshuffle\) has no equivalent-stride'):
-        densify(_net(nn.PixelUnshuffle(2), nn.Conv2d(32, 8, 1)), 2)
-
-    class Halve(nn.Module):
+def test_rules_by_type_and_errors() -> None:
+    class Blur(nn.Module):  # a stride-1 layer with its own (phase) rule
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return x[..., ::2, ::2]
+            return nn.functional.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
 
-    with pytest.raises(DensifyError, match=r'2 \(Halve\) changes the map'):
-        densify(_net(Halve()), 2)
+    layer = Blur()
+    with pytest.raises(DensifyError, match='Blur has no equivalent-stride rule'):
+        dense_layer(layer, 2, 1)
+    register_dense_rule(Blur)(lambda m, e, stride: PhaseDecomposed(m, e))
+    try:
+        x = torch.randn(1, 2, 16, 18)
+        _close(dense_layer(layer, 2, 1)(x), layer(x[..., ::2, ::2]), 2, rtol=1e-6)
+    finally:
+        del _RULES[Blur]
+    # subclasses take their base's rule: a designed-shape conv is a Conv2d
+    from segkit.ops import ShapedConv2d
 
-
-def test_train_mode_is_flagged() -> None:
-    net = _net(nn.BatchNorm2d(8)).train()
-    with pytest.warns(UserWarning, match='eval mode only'):
-        dense = densify(net, 2)
-    assert dense.training and net.training
+    conv = ShapedConv2d(2, 2, 3, 'qh-left', padding=1)
+    assert dense_layer(conv, 2, 1) is conv and conv.dilation == (2, 2)

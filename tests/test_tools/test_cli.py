@@ -65,10 +65,9 @@ def test_a_missing_optional_dependency_names_its_extra() -> None:
 
 
 def test_thing_classes_of_known_datasets() -> None:
-    """The objects of --occluder objects: Cityscapes' 8 things, ADE20K's 100
-    (the panoptic annotations' things, as Mask2Former's
-    register_ade20k_panoptic.py lists them), the sample data's 3; named
-    classes override; an unknown name is one error naming the classes."""
+    """The objects of --occluder objects: a known dataset's things
+    (segkit.datasets.things), or the named classes; an unknown name is one
+    error naming the classes."""
     import segkit.mmseg  # noqa: F401
     from mmseg.datasets import ADE20KDataset, CityscapesDataset
 
@@ -76,10 +75,7 @@ def test_thing_classes_of_known_datasets() -> None:
 
     ade = tuple(ADE20KDataset.METAINFO['classes'])
     ids = thing_ids(ade, None)
-    assert len(ids) == len(set(ids)) == 100
-    names = {ade[i].strip() for i in ids}
-    assert {'person', 'car', 'bed', 'windowpane', 'chair', 'lamp', 'clock', 'flag'} <= names
-    assert not names & {'wall', 'building', 'sky', 'floor', 'road', 'grass', 'sea', 'poster'}
+    assert len(ids) == len(set(ids)) == 100 and ade[ids[0]] == 'bed '
     city = tuple(CityscapesDataset.METAINFO['classes'])
     assert [city[i] for i in thing_ids(city, None)] == [
         'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle']

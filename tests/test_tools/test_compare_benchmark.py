@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, markdown_rows, run_tool
 from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow  # tools and training end to end, in subprocesses
@@ -42,7 +42,7 @@ def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noq
     out = tmp_path / 'cmp'
     result = run_tool('tools/compare.py', *work_dirs, '--out', out, '--size', '64', '64',
                       '--max-images', '2', '--repeats', '1', '--severities', '0', '30')
-    assert '| a_model | EncoderDecoder' in result.stdout or '| a_model |' in result.stdout
+    assert [row[0] for row in markdown_rows(result.stdout)] == ['model', 'a_model', 'b_model']
     rows = list(csv.DictReader((out / 'comparison.csv').open()))
     assert [r['model'] for r in rows] == ['a_model', 'b_model']
     assert rows[0]['clean_mIoU'] == rows[1]['clean_mIoU']  # same weights, same figure

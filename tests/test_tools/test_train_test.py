@@ -189,7 +189,7 @@ def test_nan_loss_stops_with_the_step_named(sample_root: Path, tmp_path: Path) -
     result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
                       *sample_cfg_options(sample_root, max_iters=4, interval=2),
                       'model.decode_head.loss_decode.loss_weight=nan', check=False)
-    _one_line_error(result, 'NonFiniteLossError', 'at training step 1')
+    _one_line_error(result, 'loss is nan at training step 1')
     assert not list(tmp_path.glob('iter_*.pth')), 'no checkpoint with NaN weights'
 
 
@@ -277,15 +277,3 @@ def test_wrong_in_channels_and_unknown_type_are_one_line(sample_root: Path,
     result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
                       *options, 'model.backbone.type=NoSuchNet', check=False)
     _one_line_error(result, 'NoSuchNet is not in the mmseg::model registry')
-
-
-def test_checkpoint_of_another_model_is_refused_by_test(trained: Path, sample_root: Path,
-                                                        tmp_path: Path) -> None:
-    other = tmp_path / 'other.pth'
-    state = torch.load(trained / 'iter_10.pth', weights_only=True)
-    state['state_dict'] = {k: v for k, v in state['state_dict'].items()
-                           if not k.startswith('decode_head.conv_seg')}
-    torch.save(state, other)
-    result = run_tool('tools/test.py', SAMPLE_CONFIG, other, '--work-dir', tmp_path,
-                      '--cfg-options', *sample_cfg_options(sample_root), check=False)
-    _one_line_error(result, 'missing keys in source state_dict', 'decode_head.conv_seg.weight')

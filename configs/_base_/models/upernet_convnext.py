@@ -2,8 +2,8 @@
 # configs build it (facebookresearch/ConvNeXt @ 048efcea and K-H-Ismail/
 # ConvNeXt-dcls @ aad45f38, semantic_segmentation/configs/convnext/
 # upernet_convnext_tiny_512_160k_ade20k_ss.py L15-32 on _base_/models/
-# upernet_convnext.py). The token mixer is a config value: token_mixer='dw' |
-# 'dcls' | 'shaped' | 'dcnv3' (or a dict); other sizes change the arch and the
+# upernet_convnext.py). The token mixer is a config value: token_mixer=dict(type=
+# 'dw' | 'dcls' | 'shaped' | 'dcnv3' | 'dcnv4', ...); other sizes change the arch and the
 # heads' in_channels together. ImageNet weights from a local file (the
 # released convnext_tiny_1k_224.pth; nothing is downloaded).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
@@ -21,7 +21,7 @@ model = dict(
         type='ConvNeXt',
         # arch: the default, 'tiny' (not written: configs that give an arch
         # dict could not merge it into a string)
-        token_mixer='dw',
+        token_mixer=dict(type='dw'),
         drop_path_rate=0.4,
         layer_scale=1.0,
         out_indices=(0, 1, 2, 3),

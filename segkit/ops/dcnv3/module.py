@@ -9,9 +9,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..deform_sampling import DeformGeometry, Impl
 from ..equivalent_stride import phase_merge, phase_split
-from .dispatch import Impl, run_core
-from .geometry import DCNv3Geometry
+from .core import run_core
 
 __all__ = ['DCNv3']
 
@@ -75,7 +75,7 @@ class DCNv3(nn.Module):
         self.kernel_size, self.stride, self.pad, self.dilation = kernel_size, stride, pad, dilation
         self.offset_scale, self.center_feature_scale = offset_scale, center_feature_scale
         self.impl = impl
-        self.geometry = DCNv3Geometry(kernel_size, kernel_size, stride, stride, pad, pad,
+        self.geometry = DeformGeometry(kernel_size, kernel_size, stride, stride, pad, pad,
                                       dilation, dilation, group, channels // group, offset_scale)
         self.equivalent_stride = 1
         k = kernel_size * kernel_size

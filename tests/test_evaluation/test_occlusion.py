@@ -1,16 +1,10 @@
-"""Occlusion generator, per-region mIoU by hand, and tools/robustness.py end to end."""
+"""The occlusion generator: coverage, seeds, fills, objects."""
 from __future__ import annotations
-
-import csv
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from segkit.evaluation import RegionStats, occlude, seed_for
-from tests.helpers import SAMPLE_CONFIG, run_tool
-from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
+from segkit.evaluation import occlude, seed_for
 
 
 @pytest.mark.parametrize('size', [(128, 128), (97, 211), (512, 384)])
@@ -37,49 +31,6 @@ def test_deterministic_and_seeded() -> None:
     assert occlude(image, 0.0, 1)[1].sum() == 0
     with pytest.raises(ValueError, match='fill must be'):
         occlude(image, 0.3, 1, fill='blur')
-
-
-def test_region_miou_by_hand() -> None:
-    label = np.array([[0, 0, 1, 1],
-                      [0, 0, 1, 1],
-                      [2, 2, 255, 255]])
-    pred = np.array([[0, 1, 1, 1],
-                     [0, 0, 1, 2],
-                     [2, 0, 0, 2]])
-    region = np.zeros_like(label, bool)
-    region[:, :2] = True  # the left half
-    stats = {name: RegionStats(3) for name in ('all', 'left', 'right')}
-    stats['all'].update(pred, label, None)
-    stats['left'].update(pred, label, region)
-    stats['right'].update(pred, label, ~region)
-    # all: class 0 I=3 U=5 (label 4 + pred-only (2,1)); class 1 I=3 U=5
-    # (label 4 + pred-only (0,1)); class 2 I=1 U=3 (label 2 + pred-only (1,3))
-    assert stats['all'].miou() == pytest.approx((3 / 5 + 3 / 5 + 1 / 3) / 3 * 100)
-    # left: class 0 I=3 U=5 (label 4 + pred-only (2,1)); class 1 I=0 U=1; class 2 I=1 U=2
-    assert stats['left'].miou() == pytest.approx((3 / 5 + 0 + 1 / 2) / 3 * 100)
-    # right: class 1 I=3 U=4; class 2 I=0 U=1 (pred-only (1,3)); class 0 absent
-    assert stats['right'].miou() == pytest.approx((3 / 4 + 0) / 2 * 100)
-
-
-@pytest.mark.slow
-def test_robustness_tool(checkpoint: Path, sample_root: Path, tmp_path: Path) -> None:  # noqa: F811
-    out = tmp_path / 'rob'
-    # the tool reads the dataset from the config: point it at the small sample
-    config = tmp_path / 'config.py'
-    config.write_text(f"_base_ = '{SAMPLE_CONFIG}'\n"
-                      f"test_dataloader = dict(dataset=dict(data_root='{sample_root / 'ade'}'))\n")
-    result = run_tool('tools/robustness.py', config, checkpoint, '--out', out,
-                      '--severities', '0', '20', '40', '--fill', 'noise', '--max-images', '3')
-    assert 'ratio' in result.stdout
-    data = json.loads((out / 'robustness.json').read_text())
-    assert [r['severity'] for r in data['results']] == [0, 20, 40]
-    assert all(abs(r['coverage'] - r['severity']) <= 2 for r in data['results'])
-    summary = data['summary']['config']
-    assert summary['clean_mIoU'] == data['results'][0]['mIoU']
-    rows = list(csv.DictReader((out / 'robustness.csv').open()))
-    assert len(rows) == 3 and rows[1]['severity'] == '20.0'
-    assert (out / 'robustness.png').read_bytes()[:4] == b'\x89PNG'
-    assert '| config | 40 |' in (out / 'robustness.md').read_text()
 
 
 def _objects_label() -> np.ndarray:

@@ -1,0 +1,8 @@
+# DeepLabV3 on ResNet-50-DCNv2 made dense at output stride 8 by equivalent
+# stride (mmseg's deeplabv3_r50-d8 recipe).
+_base_ = [
+    '../_base_/models/deeplabv3_dense-r50-dcnv2.py', '../_base_/datasets/cityscapes.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_80k.py'
+]
+crop_size = (512, 1024)
+model = dict(data_preprocessor=dict(size=crop_size))

@@ -1,0 +1,133 @@
+"""mIoU under occlusion: per severity, on occluded and on visible pixels.
+
+For each validation image and severity (the percentage of the image covered
+by occluders, see :mod:`segkit.evaluation.occlusion`), the occluded image is
+segmented and scored three ways (by :mod:`segkit.evaluation.variants`): all
+labelled pixels, the occluded ones and the visible ones. The summary is the
+mean mIoU over the non-zero severities and its ratio to the clean mIoU.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from segkit.utils.io import atomic_save_figure, atomic_write_csv, atomic_write_text, pyplot
+from segkit.utils.tables import markdown_table
+
+from .occlusion import occlude, occlude_objects, seed_for
+from .segmentor import Segmentor
+from .variants import Variant, evaluate_variants
+
+__all__ = ['OCCLUDERS', 'SeverityResult', 'evaluate_robustness', 'summarise',
+           'write_robustness_report']
+
+OCCLUDERS = ('rectangles', 'objects')
+
+
+@dataclass
+class SeverityResult:
+    severity: float
+    coverage: float
+    mIoU: float
+    mIoU_occluded: float
+    mIoU_visible: float
+
+
+class _Occluder:
+    """The occlusion variants of one image (picklable, for worker processes)."""
+
+    def __init__(self, severities: Sequence[float], fill: str, seed: int, occluder: str,
+                 classes: Sequence[int] | None) -> None:
+        self.severities, self.fill, self.seed = severities, fill, seed
+        self.occluder, self.classes = occluder, classes
+
+    def __call__(self, item: dict) -> list[Variant]:
+        image, variants = item['img'], []
+        for severity in self.severities:
+            seed = seed_for(self.seed, item['img_path'], severity)
+            if self.occluder == 'objects':
+                out, mask = occlude_objects(image, item['gt_seg_map'], severity / 100.0, seed,
+                                            self.fill, self.classes)
+            else:
+                out, mask = occlude(image, severity / 100.0, seed, self.fill)
+            variants.append((severity, out, mask))
+        return variants
+
+
+def evaluate_robustness(model: Segmentor,
+                        severities: Sequence[float] = (0, 10, 20, 30, 40, 50),
+                        fill: str = 'constant', seed: int = 0, max_images: int | None = None,
+                        progress: bool = True, occluder: str = 'rectangles',
+                        thing_classes: Sequence[int] | None = None,
+                        workers: int = 0) -> list[SeverityResult]:
+    """Scores ``model`` (from :func:`segkit.apis.inference.load_segmentor`) on its
+    config's test set under occlusion; ``severities`` are percentages: of
+    the image (``occluder='rectangles'``) or of each object's pixels
+    (``'objects'``, objects of ``thing_classes``; see
+    :func:`~segkit.evaluation.occlusion.occlude_objects`)."""
+    if occluder not in OCCLUDERS:
+        raise ValueError(f'occluder must be one of {OCCLUDERS}, got {occluder!r}')
+    stats, covered, _ = evaluate_variants(
+        model, _Occluder(severities, fill, seed, occluder, thing_classes), max_images, workers,
+        progress)
+    return [SeverityResult(float(s), float(np.mean(covered[s]) * 100),
+                           stats[s]['all'].miou(), stats[s]['occluded'].miou(),
+                           stats[s]['visible'].miou()) for s in severities]
+
+
+def summarise(results: Sequence[SeverityResult]) -> dict:
+    """Clean mIoU, mean mIoU over the occluded severities and their ratio."""
+    clean = next((r.mIoU for r in results if r.severity == 0), float('nan'))
+    occluded = [r.mIoU for r in results if r.severity > 0]
+    mean = float(np.mean(occluded)) if occluded else float('nan')
+    return dict(clean_mIoU=clean, mean_occluded_mIoU=mean,
+                ratio_to_clean=mean / clean if clean and clean == clean else float('nan'))
+
+
+def write_robustness_report(results: dict[str, list[SeverityResult]],
+                            out_dir: str | os.PathLike, fill: str,
+                            occluder: str = 'rectangles') -> dict:
+    """Writes robustness.{md,csv,json} and robustness.png (mIoU vs severity per model)."""
+    plt = pyplot()
+    out = Path(out_dir)
+    rows, summaries = [], {}
+    for name, per_severity in results.items():
+        summaries[name] = summarise(per_severity)
+        for r in per_severity:
+            rows.append(dict(model=name, **asdict(r)))
+    header = ['model', 'severity', 'coverage', 'mIoU', 'mIoU_occluded', 'mIoU_visible']
+    what = ('of each object covered (rectangles on the objects)' if occluder == 'objects'
+            else 'of the image covered (random rectangles)')
+    per_severity = markdown_table(
+        ['model', 'severity (%)', 'measured coverage (%)', 'mIoU', 'mIoU occluded',
+         'mIoU visible'],
+        [[r['model'], f"{r['severity']:.0f}", f"{r['coverage']:.1f}", f"{r['mIoU']:.2f}",
+          f"{r['mIoU_occluded']:.2f}", f"{r['mIoU_visible']:.2f}"] for r in rows])
+    summary = markdown_table(
+        ['model', 'clean mIoU', 'mean mIoU (occluded severities)', 'ratio'],
+        [[name, f"{s['clean_mIoU']:.2f}", f"{s['mean_occluded_mIoU']:.2f}",
+          f"{s['ratio_to_clean']:.3f}"] for name, s in summaries.items()])
+    lines = [f'Occlusion robustness: severity = % {what}; fill: {fill}', '', per_severity, '',
+             summary]
+    atomic_write_text(out / 'robustness.md', '\n'.join(lines) + '\n')
+    atomic_write_csv(out / 'robustness.csv', rows, header)
+    atomic_write_text(out / 'robustness.json', json.dumps(
+        dict(fill=fill, occluder=occluder, results=rows, summary=summaries), indent=2))
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name, per_severity in results.items():
+        ax.plot([r.severity for r in per_severity], [r.mIoU for r in per_severity], 'o-',
+                label=name)
+    ax.set_xlabel('occluded area of each object (%)' if occluder == 'objects'
+                  else 'occluded area (%)')
+    ax.set_ylabel('mIoU (%)')
+    ax.set_title(f'mIoU under occlusion ({fill} fill)')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    atomic_save_figure(fig, out / 'robustness.png')
+    return summaries
