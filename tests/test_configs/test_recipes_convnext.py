@@ -84,7 +84,7 @@ def _expected(size: str, dcls: bool) -> list:
     norm = dict(type='SyncBN', requires_grad=True)
     return [
         ('model.backbone.type', 'ConvNeXt', at(17)),
-        ('model.backbone.token_mixer', 'dcls' if dcls else 'dw', at(17)),
+        ('model.backbone.token_mixer', dict(type='dcls' if dcls else 'dw'), at(17)),
         ('model.backbone.drop_path_rate', s['drop_path_rate'], at(line['dpr'])),
         ('model.backbone.layer_scale', 1.0, at(line['ls'])),
         ('model.backbone.out_indices', [0, 1, 2, 3], at(line['out'])),
@@ -182,7 +182,7 @@ def test_arch_mixer_and_weights_equal_the_original(size: str, dcls: bool) -> Non
     arch, s = ConvNeXt.arch_settings[name], SIZES[size]
     assert (arch['depths'], arch['channels']) == (s['depths'], s['channels'])
     if dcls:
-        mixer = TOKEN_MIXERS.build(dict(type=backbone.token_mixer), default_args=dict(arch=name))
+        mixer = TOKEN_MIXERS.build(backbone.token_mixer, default_args=dict(arch=name))
         assert (mixer.kernel_count, mixer.dilated_kernel_size, mixer.version) == (
             s['kernel_count'], 17, 'v0')
     assert backbone.init_cfg.checkpoint.endswith('/' + CHECKPOINTS[dcls].format(NAMES[size]))
