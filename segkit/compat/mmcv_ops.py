@@ -5,10 +5,11 @@ forces an older C++ standard than torch 2.14's headers need), so only
 ``mmcv-lite`` installs. mmseg 1.2.2 imports ``mmcv.ops`` at module level in a
 few places (``point_sample``, ``sigmoid_focal_loss``), which breaks
 ``import mmseg.models``. :func:`install_mmcv_ops_standin` puts this small
-module in its place. Anything else asked of it raises ``ModuleNotFoundError``
-naming the op, which is what mmseg's optional imports (``cc_head``,
-``psa_head``, ``point_head``) catch. With mmcv's compiled ops installed,
-nothing is replaced.
+module in its place. It also answers ``CrissCrossAttention`` and ``PSAMask``
+(``segkit.ops``), which mmseg's ``cc_head`` and ``psa_head`` import behind
+``except ModuleNotFoundError``. Anything else asked of it raises
+``ModuleNotFoundError`` naming the op, which is what mmseg's optional imports
+catch. With mmcv's compiled ops installed, nothing is replaced.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
+from segkit.ops.criss_cross_attention import CrissCrossAttention
+from segkit.ops.psa_mask import PSAMask
 from segkit.utils.pair import pair
 
 __all__ = ['DeformConv2d', 'DeformConv2dPack', 'ModulatedDeformConv2d',
@@ -158,6 +161,8 @@ _STANDIN_OPS: dict[str, Any] = {
     'ModulatedDeformConv2d': ModulatedDeformConv2d,
     'ModulatedDeformConv2dPack': ModulatedDeformConv2dPack,
 }
+# CCNet's and PSANet's operators (mmseg's cc_head / psa_head)
+_STANDIN_OPS.update(CrissCrossAttention=CrissCrossAttention, PSAMask=PSAMask)
 
 
 def _missing_op(name: str) -> Any:
@@ -200,4 +205,7 @@ def install_mmcv_ops_standin() -> bool:
     for name, cls in (('DCN', DeformConv2dPack), ('DCNv2', ModulatedDeformConv2dPack)):
         if name not in MODELS.module_dict:
             MODELS.register_module(name, module=cls)
+    # as mmcv.ops does (its cc_attention.py registers the class)
+    if 'CrissCrossAttention' not in MODELS.module_dict:
+        MODELS.register_module('CrissCrossAttention', module=CrissCrossAttention)
     return True
