@@ -5,7 +5,17 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
+
+# NOTE: OpenMP threads that spin-wait between parallel regions (libgomp's
+# default) steal the time slices of the other threads when the cores are
+# shared with other work: with 2 torch threads on this 2-core machine under
+# load (3-6 on 2 cores), mmseg's test_resnet_backbone took 32-79 s spinning,
+# 8-9 s waiting passively and 9-13 s with one thread. The runtime reads the
+# setting once, when torch loads it, so it is set before the import; the
+# tools the tests start inherit it.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
+import torch  # noqa: E402
 
 if not torch.cuda.is_available():
     # Triton's kernels run on the CPU under its interpreter, which must be

@@ -7,10 +7,12 @@ few places (``point_sample``, ``sigmoid_focal_loss``), which breaks
 ``import mmseg.models``. :func:`install_mmcv_ops_standin` puts this small
 module in its place, with mmcv's deformable convolutions (DCN, DCNv2: the
 classes of :mod:`segkit.ops.deform_conv`, registered as the conv layers
-``'DCN'`` and ``'DCNv2'``) and their functions. Anything else asked of it
+``'DCN'`` and ``'DCNv2'``) and their functions, and ``CrissCrossAttention``
+and ``PSAMask`` (``segkit.ops``), which mmseg's ``cc_head`` and ``psa_head``
+import behind ``except ModuleNotFoundError``. Anything else asked of it
 raises ``ModuleNotFoundError`` naming the op, which is what mmseg's optional
-imports (``cc_head``, ``psa_head``, ``point_head``) catch. With mmcv's
-compiled ops installed, nothing is replaced.
+imports (``point_head``) catch. With mmcv's compiled ops installed, nothing is
+replaced.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ import torch.nn.functional as F
 from segkit.ops.deform_conv import (DeformConv2d, DeformConv2dPack, ModulatedDeformConv2d,
                                     ModulatedDeformConv2dPack, deform_conv2d,
                                     modulated_deform_conv2d)
+from segkit.ops.criss_cross_attention import CrissCrossAttention
+from segkit.ops.psa_mask import PSAMask
 
 __all__ = ['DeformConv2d', 'DeformConv2dPack', 'ModulatedDeformConv2d',
            'ModulatedDeformConv2dPack', 'deform_conv2d', 'install_mmcv_ops_standin',
@@ -85,6 +89,8 @@ _STANDIN_OPS: dict[str, Any] = {
     'deform_conv2d': deform_conv2d,
     'modulated_deform_conv2d': modulated_deform_conv2d,
 }
+# CCNet's and PSANet's operators (mmseg's cc_head / psa_head)
+_STANDIN_OPS.update(CrissCrossAttention=CrissCrossAttention, PSAMask=PSAMask)
 
 
 def _missing_op(name: str) -> Any:
@@ -127,4 +133,7 @@ def install_mmcv_ops_standin() -> bool:
     for name, cls in (('DCN', DeformConv2dPack), ('DCNv2', ModulatedDeformConv2dPack)):
         if name not in MODELS.module_dict:
             MODELS.register_module(name, module=cls)
+    # as mmcv.ops does (its cc_attention.py registers the class)
+    if 'CrissCrossAttention' not in MODELS.module_dict:
+        MODELS.register_module('CrissCrossAttention', module=CrissCrossAttention)
     return True

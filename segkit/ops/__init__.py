@@ -8,6 +8,7 @@ any PyTorch model.
 from segkit.errors import DensifyError
 
 from .constructed_kernel import ConstructedKernelConv
+from .criss_cross_attention import CrissCrossAttention, criss_cross_attention
 from .dcls import Dcls2d, construct_kernel, grid_positions, repulsion_loss
 from .dcnv3 import (DCNv3, DCNv3Geometry, dcnv3_core, dcnv3_core_cpu, dcnv3_core_gather,
                     dcnv3_core_reference, dcnv3_core_triton, dcnv3_cpu_kernel_available, run_core)
@@ -20,6 +21,7 @@ from .densify import DenseInfo, densify
 from .equivalent_stride import (EAvgPool2d, EMaxPool2d, PhaseDecomposed, SampledGlobalPool,
                                 dense_layer, econv2d_, phase_merge, phase_split,
                                 register_dense_rule)
+from .psa_mask import PSAMask, psa_mask
 from .shaped_conv import ShapedConv2d, kernel_footprint, square_to_shaped
 
 __all__ = ['ConstructedKernelConv', 'DCNv3', 'DCNv3Geometry', 'DCNv4', 'Dcls2d', 'DeformConv2d',
@@ -32,3 +34,5 @@ __all__ = ['ConstructedKernelConv', 'DCNv3', 'DCNv3Geometry', 'DCNv4', 'Dcls2d',
            'densify', 'econv2d_', 'grid_positions', 'kernel_footprint', 'modulated_deform_conv2d',
            'phase_merge', 'phase_split', 'register_dense_rule', 'repulsion_loss', 'run_core',
            'run_dcnv4_core', 'square_to_shaped']
+# mmcv.ops's CCNet and PSANet operators (segkit.compat's mmcv.ops stand-in exports them)
+__all__ += ['CrissCrossAttention', 'PSAMask', 'criss_cross_attention', 'psa_mask']

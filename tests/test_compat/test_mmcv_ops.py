@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 import mmcv.ops
 import mmseg.models.decode_heads
+import segkit.ops
 from segkit.compat import mmcv_ops as compat
 
 
@@ -147,3 +148,70 @@ def test_deformable_convs_are_segkit_operators() -> None:
                  'ModulatedDeformConv2dPack', 'deform_conv2d', 'modulated_deform_conv2d'):
         assert getattr(mmcv.ops, name) is getattr(segkit.ops, name), name
         assert name in mmcv.ops.__all__
+
+
+def test_ccnet_and_psanet_ops_come_from_segkit() -> None:
+    from mmcv.ops import CrissCrossAttention, PSAMask
+    from mmengine.registry import MODELS
+    from mmseg.models.decode_heads import cc_head, psa_head
+
+    assert CrissCrossAttention is segkit.ops.CrissCrossAttention
+    assert PSAMask is segkit.ops.PSAMask
+    # what mmseg's guarded imports found (None would mean "install mmcv-full")
+    assert cc_head.CrissCrossAttention is CrissCrossAttention
+    assert psa_head.PSAMask is PSAMask
+    assert {'CrissCrossAttention', 'PSAMask'} <= set(mmcv.ops.__all__)
+    assert MODELS.get('CrissCrossAttention') is CrissCrossAttention
+
+
+HEADS = {
+    'ccnet': dict(type='CCHead', recurrence=2),
+    'psanet': dict(type='PSAHead', mask_size=(7, 7), psa_type='bi-direction'),
+    'psanet-collect': dict(type='PSAHead', mask_size=(7, 7), psa_type='collect'),
+    'psanet-distribute': dict(type='PSAHead', mask_size=(5, 9), psa_type='distribute'),
+    'psanet-compact': dict(type='PSAHead', mask_size=(4, 4), psa_type='collect', compact=True),
+}
+
+
+@pytest.mark.parametrize('head', HEADS)
+def test_ccnet_and_psanet_train_and_predict_on_cpu(head: str) -> None:
+    """mmseg's CCNet and PSANet heads on segkit's operators: 64x64 images,
+    8x8 features (stride 8), PSANet's masks on the 4x4 shrunk map."""
+    from mmengine.config import ConfigDict
+    from mmengine.structures import PixelData
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+
+    torch.manual_seed(0)
+    norm = dict(type='BN', requires_grad=True)
+    model = MODELS.build(dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(type='SegDataPreProcessor', size=(64, 64)),
+        backbone=dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
+                      dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), norm_cfg=norm),
+        decode_head=dict(in_channels=64, in_index=3, channels=16, num_classes=3,
+                         norm_cfg=norm, **HEADS[head]),
+        train_cfg=ConfigDict(), test_cfg=ConfigDict(mode='whole')))
+    if head == 'ccnet':
+        with torch.no_grad():  # gamma starts at 0: let the attention count
+            model.decode_head.cca.gamma.scale.fill_(0.5)
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 3, (1, 64, 64))))
+        sample.set_metainfo(dict(img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
+        samples.append(sample)
+    inputs = list(torch.rand(2, 3, 64, 64) * 255)
+    losses = model(**model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True),
+                   mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert torch.isfinite(total)
+    no_grad = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not no_grad, no_grad
+    attention = model.decode_head.cca if head == 'ccnet' else model.decode_head.attention
+    assert all(p.grad.abs().sum() > 0 for p in attention.parameters())
+    model.eval()
+    with torch.no_grad():
+        out = model(**model.data_preprocessor(dict(inputs=inputs, data_samples=samples), False),
+                    mode='predict')
+    assert out[0].pred_sem_seg.data.shape == (1, 64, 64)
