@@ -59,7 +59,8 @@ def test_wheel_in_a_fresh_virtualenv(tmp_path: Path) -> None:
          '-w', dist, source, cwd=tmp_path)
     (wheel,) = dist.glob('segkit-*.whl')
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ('segkit/ops/csrc/deform_sampling_cpu.cpp', 'segkit/configs/_base_/default_runtime.py',
+    for needed in ('segkit/ops/csrc/deform_sampling_cpu.cpp',
+                   'segkit/configs/_base_/default_runtime.py',
                    'segkit/configs/sample/fcn_r18_sample-128x128.py', 'segkit/cli/__init__.py'):
         assert needed in names, needed
     assert not any(n.startswith('tests/') for n in names)
