@@ -14,6 +14,10 @@ not from its comments or from segkit; sources:
 
   InternImage   OpenGVLab/InternImage @ 31c962dc6c1ceb23e580772f7daaa6944694fbe6
                 segmentation/mmcv_custom/custom_layer_decay_optimizer_constructor.py
+  FlashInternImage  OpenGVLab/DCNv4 @ 4b848f7dd7da74ff03f7d278f902c6fd05b391b5
+                segmentation/mmcv_custom/custom_layer_decay_optimizer_constructor.py
+                (InternImage's with one more branch, L112-114, for DCNv4's
+                ``offset_mask``)
   ConvNeXt-dcls K-H-Ismail/ConvNeXt-dcls @ aad45f38c94eb3aca6cb4e2ca740ecfdb8605129
                 semantic_segmentation/mmcv_custom/layer_decay_optimizer_constructor.py
   ConvNeXt      facebookresearch/ConvNeXt @ 048efcea897d999aed302f2639b6270aedf8d4c8
@@ -74,7 +78,8 @@ def _internimage_layer_id(name: str, num_max_layer: int, depths: list[int]) -> i
         return num_max_layer - 1
 
 
-def original_internimage(name: str, shape: tuple, paramwise_cfg: dict, base_wd: float) -> Result:
+def original_internimage(name: str, shape: tuple, paramwise_cfg: dict, base_wd: float,
+                         dcnv4: bool = False) -> Result:
     """InternImage ``CustomLayerDecayOptimizerConstructor.add_params``, file
     L63-154. Reads ``num_layers`` (+2 inside, L84), ``layer_decay_rate``,
     ``depths``, ``offset_lr_scale`` (1.0), ``backbone_small_lr`` and
@@ -99,6 +104,8 @@ def original_internimage(name: str, shape: tuple, paramwise_cfg: dict, base_wd: 
         group_name = 'layer_%d_%s_0.1x' % (layer_id, group_name)
     elif ('sampling_offsets' in name or 'reference_points' in name) and 'backbone' in name:
         group_name = 'layer_%d_%s_offset_lr_scale' % (layer_id, group_name)
+    elif dcnv4 and 'offset_mask' in name and 'offset_mask_dw' not in name:
+        group_name = 'layer_%d_%s_offset_lr_scale' % (layer_id, group_name)
     else:
         group_name = 'layer_%d_%s' % (layer_id, group_name)
     scale = layer_decay_rate ** (num_layers - layer_id - 1)  # L117
@@ -109,6 +116,16 @@ def original_internimage(name: str, shape: tuple, paramwise_cfg: dict, base_wd: 
     if 'offset_lr_scale' in group_name:
         scale = scale * offset_lr_scale
     return scale, this_weight_decay
+
+
+def original_flash_internimage(name: str, shape: tuple, paramwise_cfg: dict,
+                               base_wd: float) -> Result:
+    """DCNv4's ``CustomLayerDecayOptimizerConstructor.add_params``: the
+    InternImage rule plus the ``offset_mask`` branch (DCNv4 file L112-114),
+    whose group takes ``offset_lr_scale``; its weight decay follows the
+    general rule (``offset_mask.weight`` decays: the no-decay names still
+    say ``sampling_offsets``)."""
+    return original_internimage(name, shape, paramwise_cfg, base_wd, dcnv4=True)
 
 
 # --- ConvNeXt / ConvNeXt-dcls: LearningRateDecayOptimizerConstructor --------

@@ -11,16 +11,21 @@ from mmseg.registry import MODELS
 
 from tests.helpers import REPO
 from tests.helpers.original_constructors import (original_convnext, original_convnext_dcls,
-                                                 original_internimage)
+                                                 original_flash_internimage, original_internimage)
 
 CONFIGS = {
     'internimage-t': 'internimage/upernet_internimage-t_8xb2-160k_ade20k-512x512.py',
+    'flashinternimage-s': ('flash_internimage/'
+                           'upernet_flashinternimage-s_8xb2-160k_ade20k-512x512.py'),
     'convnext-t': 'convnext/upernet_convnext-t_8xb2-160k_ade20k-512x512.py',
     'convnext-t-dcls': 'convnext/upernet_convnext-t-dcls_8xb2-160k_ade20k-512x512.py',
 }
 # The originals' paramwise_cfg, from the leaf configs that trained the T models:
 #   OpenGVLab/InternImage @ 31c962dc: segmentation/configs/ade20k/
 #       upernet_internimage_t_512_160k_ade20k.py L53-54
+#   OpenGVLab/DCNv4 @ 4b848f7d: segmentation/configs/ade20k/
+#       upernet_flash_internimage_s_512_160k_ade20k.py L54-55 (S: it has the
+#       depthwise conv in DCNv4's offset branch, offset_mask_dw, that T lacks)
 #   facebookresearch/ConvNeXt @ 048efcea: semantic_segmentation/configs/convnext/
 #       upernet_convnext_tiny_512_160k_ade20k_ss.py L38-40
 #   K-H-Ismail/ConvNeXt-dcls @ aad45f38: semantic_segmentation/configs/convnext_dcls/
@@ -28,6 +33,8 @@ CONFIGS = {
 ORIGINALS = {
     'internimage-t': (original_internimage,
                       dict(num_layers=30, layer_decay_rate=1.0, depths=[4, 4, 18, 4])),
+    'flashinternimage-s': (original_flash_internimage,
+                           dict(num_layers=33, layer_decay_rate=1.0, depths=[4, 4, 21, 4])),
     'convnext-t': (original_convnext, dict(decay_rate=0.9, decay_type='stage_wise', num_layers=6)),
     'convnext-t-dcls': (original_convnext_dcls,
                         dict(decay_rate=0.9, decay_type='stage_wise', num_layers=6)),
@@ -77,12 +84,12 @@ def test_recipe_param_groups_equal_the_original(key: str) -> None:
     _compare(key, {}, ORIGINALS[key][1])
 
 
+@pytest.mark.parametrize('key', ['internimage-t', 'flashinternimage-s'])
 @pytest.mark.parametrize('rate', [0.9, 0.75])
-def test_internimage_layer_ids_equal_the_original(rate: float) -> None:
+def test_internimage_layer_ids_equal_the_original(key: str, rate: float) -> None:
     """At a decay rate below 1 the layer ids decide the lr (the released
     configs use 1.0): the original's ids, quirks included."""
-    _compare('internimage-t', dict(layer_decay_rate=rate),
-             dict(ORIGINALS['internimage-t'][1], layer_decay_rate=rate))
+    _compare(key, dict(layer_decay_rate=rate), dict(ORIGINALS[key][1], layer_decay_rate=rate))
 
 
 @pytest.mark.parametrize('key', ['convnext-t', 'convnext-t-dcls'])
