@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow  # exports run torch.export, seconds each
 
 @pytest.mark.parametrize('config', SAMPLES + FULL)
 def test_exports_and_matches_pytorch(config: str, tmp_path: Path) -> None:
-    model = randomised_segmentor(config)
+    # two blocks per stage: every layer kind and option of the config, in a
+    # graph a fraction of the size (export time grows with the graph)
+    model = randomised_segmentor(config, shallow=True)
     size = (128, 128) if config in SAMPLES else (64, 96)
     report = export_onnx(model, tmp_path / 'model.onnx', size)
     assert report['random_max_rel_diff'] < 1e-4, report
