@@ -89,6 +89,7 @@ def run_tool_in_process(*args: str | os.PathLike, check: bool = True
     status = 0
     try:
         sys.argv = [script, *rest]
+        sys.path.insert(0, str((REPO / script).parent))  # as python puts the script's folder
         os.chdir(REPO)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             for instances in saved:
@@ -100,6 +101,7 @@ def run_tool_in_process(*args: str | os.PathLike, check: bool = True
         status = e.code if isinstance(e.code, int) else int(e.code is not None)
     finally:
         sys.argv = saved_argv
+        sys.path.remove(str((REPO / script).parent))
         os.chdir(saved_cwd)
         if debug is not None:
             os.environ['SEGKIT_DEBUG'] = debug

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from segkit.apis.export import ExportError, export_onnx
-from tests.helpers import SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, run_tool_in_process
 from tests.helpers.segmentors import FULL, SAMPLES, randomised_segmentor
 
 pytestmark = pytest.mark.slow  # exports run torch.export, seconds each
@@ -76,12 +76,12 @@ def test_export_tool_and_inference_through_onnxruntime(sample_root: Path,
     checkpoint = tmp_path / 'model.pth'
     torch.save({'state_dict': randomised_segmentor(config.stem).state_dict()}, checkpoint)
     onnx_file = tmp_path / 'model.onnx'
-    result = run_tool('tools/export.py', config, checkpoint, '--out', onnx_file)
+    result = run_tool_in_process('tools/export.py', config, checkpoint, '--out', onnx_file)
     assert 'largest difference to PyTorch' in result.stdout
     images = sample_root / 'ade' / 'images' / 'validation'
-    run_tool('tools/infer.py', config, checkpoint, images, '--out', tmp_path / 'pt')
-    run_tool('tools/infer.py', config, onnx_file, images, '--out', tmp_path / 'ort',
-             '--backend', 'onnxruntime')
+    run_tool_in_process('tools/infer.py', config, checkpoint, images, '--out', tmp_path / 'pt')
+    run_tool_in_process('tools/infer.py', config, onnx_file, images, '--out', tmp_path / 'ort',
+                        '--backend', 'onnxruntime')
     from PIL import Image
 
     labels = sorted((tmp_path / 'pt' / 'labels').glob('*.png'))
