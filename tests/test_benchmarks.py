@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import run_tool
+from tests.helpers import run_tool_in_process
 
-pytestmark = pytest.mark.slow  # tools and training end to end, in subprocesses
+pytestmark = pytest.mark.slow  # tools and training end to end
 
 
 def test_equivalent_stride_benchmark_runs() -> None:
-    result = run_tool('benchmarks/equivalent_stride.py', '--size', '64', '--repeats', '1')
+    result = run_tool_in_process(
+        'benchmarks/equivalent_stride.py', '--size', '64', '--repeats', '1')
     lines = result.stdout.splitlines()
     rows = [line for line in lines if line.startswith('| ') and 'variant' not in line]
     assert len(rows) == 5
@@ -20,15 +21,15 @@ def test_equivalent_stride_benchmark_runs() -> None:
 
 
 def test_dcls_and_dcnv3_benchmarks_run() -> None:
-    result = run_tool('benchmarks/dcls.py', '--repeats', '1', '--batches', '1',
-                      '--model-size', '64')
+    result = run_tool_in_process('benchmarks/dcls.py', '--repeats', '1', '--batches', '1',
+                                 '--model-size', '64')
     assert 'train speed-up' in result.stdout and 'throughput at 64x64' in result.stdout
-    result = run_tool('benchmarks/dcnv3.py', '--repeats', '1', '--scale', '0.125')
+    result = run_tool_in_process('benchmarks/dcnv3.py', '--repeats', '1', '--scale', '0.125')
     assert result.stdout.count('\n| ') >= 5
 
 
 def test_deformable_benchmark_runs() -> None:
-    result = run_tool('benchmarks/deformable.py', '--repeats', '1', '--scale', '0.0625')
+    result = run_tool_in_process('benchmarks/deformable.py', '--repeats', '1', '--scale', '0.0625')
     rows = [line for line in result.stdout.splitlines() if line.startswith('| ')
             and line.split('|')[1].strip()[:1].isdigit()]
     assert len(rows) == 16  # 4 stages x (conv, DCNv2 x 2, DCNv3)
@@ -38,22 +39,23 @@ def test_deformable_benchmark_runs() -> None:
 
 
 def test_shaped_conv_and_model_sizes_benchmarks_run() -> None:
-    result = run_tool('benchmarks/shaped_conv.py', '--repeats', '1', '--scale', '0.1')
+    result = run_tool_in_process('benchmarks/shaped_conv.py', '--repeats', '1', '--scale', '0.1')
     rows = [line for line in result.stdout.splitlines() if line.startswith('| ResNet')
             or line.startswith('| ConvNeXt')]
     assert len(rows) == 8
     assert {row.split('|')[4].strip() for row in rows[:4]} == {'0.778'}  # 7/9 of the weights
     assert 'worst training step ratio' in result.stdout
-    result = run_tool('benchmarks/model_sizes.py',
-                      'configs/sample/upernet_convnext-c16-qh_sample-128x128.py',
-                      '--size', '64', '64')
+    result = run_tool_in_process('benchmarks/model_sizes.py',
+                                 'configs/sample/upernet_convnext-c16-qh_sample-128x128.py',
+                                 '--size', '64', '64')
     assert result.stdout.strip().splitlines()[-1].startswith(
         '| upernet_convnext-c16-qh_sample-128x128 |')
 
 
 def test_export_benchmark_runs() -> None:
-    result = run_tool('benchmarks/export.py', '--configs', 'fcn_dense-r18_sample-128x128',
-                      '--sample-size', '64', '64', '--repeats', '1')
+    result = run_tool_in_process(
+        'benchmarks/export.py', '--configs', 'fcn_dense-r18_sample-128x128',
+        '--sample-size', '64', '64', '--repeats', '1')
     rows = [line for line in result.stdout.splitlines()
             if line.startswith('| fcn_dense-r18_sample-128x128 |')]
     assert len(rows) == 1

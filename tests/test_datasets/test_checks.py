@@ -9,7 +9,7 @@ import pytest
 from mmseg.registry import DATASETS
 
 from segkit.datasets import BadSampleError, SafeDataset
-from tests.helpers import SAMPLE_CONFIG, run_tool, sample_cfg_options
+from tests.helpers import SAMPLE_CONFIG, run_tool_in_process, sample_cfg_options
 
 
 @pytest.fixture
@@ -73,8 +73,9 @@ def _broken_options(sample_root: Path, broken_root: Path, iters: int) -> list[st
 def test_training_stops_with_the_file_named(broken_root: Path, tmp_path: Path,
                                             sample_root: Path) -> None:
     options = _broken_options(sample_root, broken_root, 6)
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
-                      *options, check=False)
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+        *options, check=False)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert 'Traceback' not in result.stderr and 'sample_training_0000' in last, last
@@ -83,9 +84,9 @@ def test_training_stops_with_the_file_named(broken_root: Path, tmp_path: Path,
 @pytest.mark.slow
 def test_training_can_skip_bad_samples(broken_root: Path, tmp_path: Path,
                                        sample_root: Path) -> None:
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
-                      '--skip-bad-samples', '0.5', '--cfg-options',
-                      *_broken_options(sample_root, broken_root, 4))
+    result = run_tool_in_process('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
+                                 '--skip-bad-samples', '0.5', '--cfg-options',
+                                 *_broken_options(sample_root, broken_root, 4))
     log = result.stdout + result.stderr
     assert 'skipping bad sample' in log and '(3 skipped so far)' in log
     assert (tmp_path / 'iter_4.pth').is_file()

@@ -10,7 +10,7 @@ import pytest
 from cityscapesscripts.helpers.labels import id2label
 
 from segkit.datasets.cityscapes_converter import convert_cityscapes
-from tests.helpers import run_tool
+from tests.helpers import run_tool_in_process
 
 
 @pytest.fixture
@@ -55,9 +55,10 @@ def test_bad_file_is_reported_and_the_rest_converted(city_root: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_errors_on_wrong_root(tmp_path: Path, city_root: Path) -> None:
-    result = run_tool('tools/dataset_converters/cityscapes.py', tmp_path / 'nowhere', check=False)
+    result = run_tool_in_process(
+        'tools/dataset_converters/cityscapes.py', tmp_path / 'nowhere', check=False)
     assert result.returncode == 1
     assert result.stderr.strip().count('\n') == 0, result.stderr
     assert 'is not a Cityscapes root: expected leftImg8bit/' in result.stderr
-    ok = run_tool('tools/dataset_converters/cityscapes.py', city_root)
+    ok = run_tool_in_process('tools/dataset_converters/cityscapes.py', city_root)
     assert 'converted 6 files (train: 4, val: 2)' in ok.stdout

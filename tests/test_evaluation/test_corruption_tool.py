@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLE_CONFIG, markdown_rows, run_tool, sample_cfg_options
+from tests.helpers import SAMPLE_CONFIG, markdown_rows, run_tool_in_process, sample_cfg_options
 
-pytestmark = pytest.mark.slow  # tools end to end, in subprocesses
+pytestmark = pytest.mark.slow  # tools end to end
 
 
 @pytest.fixture(scope='module')
 def trained(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(config pointing at the small sample, checkpoint after 30 iterations)."""
     work = tmp_path_factory.mktemp('trained')
-    run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', work, '--cfg-options',
-             *sample_cfg_options(sample_root, max_iters=30, interval=30))
+    run_tool_in_process('tools/train.py', SAMPLE_CONFIG, '--work-dir', work, '--cfg-options',
+                        *sample_cfg_options(sample_root, max_iters=30, interval=30))
     config = work / 'config.py'
     config.write_text(f"_base_ = '{SAMPLE_CONFIG}'\n"
                       f"test_dataloader = dict(dataset=dict(data_root='{sample_root / 'ade'}'))\n")
@@ -33,7 +33,7 @@ def test_corruption_benchmark_tables_and_plots(trained: tuple[Path, Path],
     out = tmp_path / 'c'
     args = [config, checkpoint, other, checkpoint, '--corruptions', 'fog', 'impulse_noise',
             '--severities', '1', '3', '--baseline', 'config', '--max-images', '4']
-    result = run_tool('tools/robustness.py', *args, '--out', out, '--workers', '2')
+    result = run_tool_in_process('tools/robustness.py', *args, '--out', out, '--workers', '2')
     assert 'making corrupted images' in result.stdout and 'segmenting' in result.stdout
     data = json.loads((out / 'corruptions.json').read_text())
     assert data['corruptions'] == ['fog', 'impulse_noise'] and data['severities'] == [1, 3]
@@ -54,7 +54,7 @@ def test_corruption_benchmark_tables_and_plots(trained: tuple[Path, Path],
         (out / 'corruptions.md').read_text())]
     # without workers: the same numbers (each image's seed is its own)
     again = tmp_path / 'c0'
-    run_tool('tools/robustness.py', *args, '--out', again)
+    run_tool_in_process('tools/robustness.py', *args, '--out', again)
     redone = json.loads((again / 'corruptions.json').read_text())['results']
     for model in ('config', 'other'):
         assert redone[model]['table'] == data['results'][model]['table']
@@ -68,8 +68,9 @@ def test_bad_choices_are_one_line(trained: tuple[Path, Path], tmp_path: Path) ->
              (['--corruptions', 'fog', '--baseline', 'nope'],
               "--baseline 'nope' is not one of the models: config")]
     for extra, message in cases:
-        result = run_tool('tools/robustness.py', config, checkpoint, *extra, '--out', tmp_path,
-                          check=False)
+        result = run_tool_in_process(
+            'tools/robustness.py', config, checkpoint, *extra, '--out', tmp_path,
+            check=False)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 1 and len(lines) == 1 and message in lines[0], lines
 
@@ -78,8 +79,8 @@ def test_corrupted_dataset_on_disk_gives_the_on_the_fly_miou(trained: tuple[Path
                                                              tmp_path: Path) -> None:
     config, checkpoint = trained
     out = tmp_path / 'disk'
-    run_tool('tools/make_corrupted_dataset.py', config, '--out', out, '--corruptions',
-             'glass_blur', 'snow', '--severities', '2', '--workers', '2')
+    run_tool_in_process('tools/make_corrupted_dataset.py', config, '--out', out, '--corruptions',
+                        'glass_blur', 'snow', '--severities', '2', '--workers', '2')
     root = out / 'ade-c'
     info = json.loads((root / 'dataset.json').read_text())
     assert info['images'] == 6 and info['written_now'] == 12
@@ -87,20 +88,21 @@ def test_corrupted_dataset_on_disk_gives_the_on_the_fly_miou(trained: tuple[Path
     labels = sorted((root / 'snow' / '2' / 'annotations' / 'validation').glob('*.png'))
     assert len(images) == len(labels) == 6
     # resumable: a second run writes nothing
-    run_tool('tools/make_corrupted_dataset.py', config, '--out', out, '--corruptions',
-             'glass_blur', 'snow', '--severities', '2')
+    run_tool_in_process('tools/make_corrupted_dataset.py', config, '--out', out, '--corruptions',
+                        'glass_blur', 'snow', '--severities', '2')
     assert json.loads((root / 'dataset.json').read_text())['written_now'] == 0
     on_the_fly = tmp_path / 'fly'
-    run_tool('tools/robustness.py', config, checkpoint, '--corruptions', 'glass_blur', 'snow',
-             '--severities', '2', '--out', on_the_fly)
+    run_tool_in_process(
+        'tools/robustness.py', config, checkpoint, '--corruptions', 'glass_blur', 'snow',
+        '--severities', '2', '--out', on_the_fly)
     table = json.loads((on_the_fly / 'corruptions.json').read_text())['results']['config'][
         'table']
     for name in ('glass_blur', 'snow'):
         metrics = tmp_path / f'{name}.json'
-        run_tool('tools/test.py', config, checkpoint, '--work-dir', tmp_path / name,
-                 '--metrics-json', metrics, '--cfg-options',
-                 f'test_dataloader.dataset.data_root={root / name / "2"}',
-                 'test_dataloader.dataset.img_suffix=.png')
+        run_tool_in_process('tools/test.py', config, checkpoint, '--work-dir', tmp_path / name,
+                            '--metrics-json', metrics, '--cfg-options',
+                            f'test_dataloader.dataset.data_root={root / name / "2"}',
+                            'test_dataloader.dataset.img_suffix=.png')
         miou = json.loads(metrics.read_text())['metrics']['mIoU']
         assert miou == pytest.approx(table[name]['2'], abs=0.01), name
 
@@ -108,8 +110,8 @@ def test_corrupted_dataset_on_disk_gives_the_on_the_fly_miou(trained: tuple[Path
 def test_object_occlusion_tool(trained: tuple[Path, Path], tmp_path: Path) -> None:
     config, checkpoint = trained
     out = tmp_path / 'objects'
-    run_tool('tools/robustness.py', config, checkpoint, '--occluder', 'objects',
-             '--severities', '0', '30', '--out', out)
+    run_tool_in_process('tools/robustness.py', config, checkpoint, '--occluder', 'objects',
+                        '--severities', '0', '30', '--out', out)
     data = json.loads((out / 'robustness.json').read_text())
     assert data['occluder'] == 'objects'
     zero, thirty = data['results']
@@ -121,9 +123,9 @@ def test_object_occlusion_tool(trained: tuple[Path, Path], tmp_path: Path) -> No
 def test_compare_with_corruptions(trained: tuple[Path, Path], tmp_path: Path) -> None:
     config, checkpoint = trained
     out = tmp_path / 'cmp'
-    result = run_tool('tools/compare.py', '--models', config, checkpoint, '--out', out,
-                      '--size', '64', '64', '--max-images', '2', '--repeats', '1',
-                      '--corruptions', 'contrast', '--corruption-severities', '2')
+    result = run_tool_in_process('tools/compare.py', '--models', config, checkpoint, '--out', out,
+                                 '--size', '64', '64', '--max-images', '2', '--repeats', '1',
+                                 '--corruptions', 'contrast', '--corruption-severities', '2')
     header = markdown_rows(result.stdout)[0]
     assert header[header.index('mRR (%)') + 1] == 'mCE (%)'
     row = json.loads((out / 'comparison.json').read_text())[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from segkit.evaluation.occlusion_benchmark import SeverityResult, evaluate_robustness, summarise
-from tests.helpers import SAMPLE_CONFIG, markdown_rows, run_tool
+from tests.helpers import SAMPLE_CONFIG, markdown_rows, run_tool_in_process
 from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
 
 
@@ -34,8 +34,9 @@ def test_robustness_tool(checkpoint: Path, sample_root: Path, tmp_path: Path) ->
     config = tmp_path / 'config.py'
     config.write_text(f"_base_ = '{SAMPLE_CONFIG}'\n"
                       f"test_dataloader = dict(dataset=dict(data_root='{sample_root / 'ade'}'))\n")
-    result = run_tool('tools/robustness.py', config, checkpoint, '--out', out,
-                      '--severities', '0', '20', '40', '--fill', 'noise', '--max-images', '3')
+    result = run_tool_in_process(
+        'tools/robustness.py', config, checkpoint, '--out', out,
+        '--severities', '0', '20', '40', '--fill', 'noise', '--max-images', '3')
     assert 'ratio' in result.stdout
     data = json.loads((out / 'robustness.json').read_text())
     assert [r['severity'] for r in data['results']] == [0, 20, 40]

@@ -11,7 +11,7 @@ import torch
 
 from segkit.evaluation import gradient_map, mass_radius, occlusion_map
 from segkit.ops import ShapedConv2d, kernel_footprint
-from tests.helpers import SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, run_tool_in_process
 
 
 def _constant_stack(n: int) -> torch.nn.Module:
@@ -80,9 +80,9 @@ def test_tool_end_to_end_on_two_sample_models(sample_root: Path, tmp_path: Path)
         torch.save({'state_dict': load_segmentor(config).state_dict()}, checkpoint)
         pairs += [config, checkpoint]
     out = tmp_path / 'rf'
-    result = run_tool('tools/receptive_field.py', *pairs, '--images',
-                      sample_root / 'ade' / 'images' / 'validation', '--max-images', '2',
-                      '--out', out)
+    result = run_tool_in_process('tools/receptive_field.py', *pairs, '--images',
+                                 sample_root / 'ade' / 'images' / 'validation', '--max-images', '2',
+                                 '--out', out)
     assert 'ERF radius 50 %' in result.stdout
     summary = json.loads((out / 'receptive_field.json').read_text())
     assert set(summary) == {'fcn_r18_sample-128x128', 'upernet_internimage-c16_sample-128x128'}

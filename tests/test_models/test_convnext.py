@@ -163,7 +163,7 @@ def test_plot_dcls_positions(tmp_path) -> None:
     from mmengine.config import Config
 
     from segkit.apis.dcls_positions import collect_dcls_positions
-    from tests.helpers import REPO, run_tool
+    from tests.helpers import REPO, run_tool_in_process
 
     config = REPO / 'configs/sample/upernet_convnext-c16-dcls_sample-128x128.py'
     model = MODELS.build(Config.fromfile(str(config)).model)
@@ -176,7 +176,7 @@ def test_plot_dcls_positions(tmp_path) -> None:
     torch.testing.assert_close(first['y'], P[0].flatten() + 4)
     ckpt, png = tmp_path / 'model.pth', tmp_path / 'taps.png'
     torch.save({'state_dict': model.state_dict()}, ckpt)
-    result = run_tool('tools/plot_dcls_positions.py', config, ckpt, '--out', png)
+    result = run_tool_in_process('tools/plot_dcls_positions.py', config, ckpt, '--out', png)
     assert '4 position sets plotted' in result.stdout
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 5000
 

@@ -16,7 +16,7 @@ import torch
 
 from segkit.models import FlashInternImage
 from segkit.ops import DCNv4
-from tests.helpers import REPO, run_tool
+from tests.helpers import REPO, run_tool_in_process
 from tests.helpers.backbones import check_output_stride, check_shapes_and_gradients
 
 DATA = REPO / 'tests' / 'data' / 'dcnv4'
@@ -66,7 +66,7 @@ def test_golden_model_through_init_cfg(name: str, tmp_path: Path) -> None:
 def test_golden_model_through_the_convert_tool(name: str, tmp_path: Path) -> None:
     golden = MODELS[name]
     src, dst = _checkpoint_file(golden, tmp_path / 'released.pth'), tmp_path / 'converted.pth'
-    run_tool('tools/convert_checkpoint.py', 'flash_internimage', src, dst)
+    run_tool_in_process('tools/convert_checkpoint.py', 'flash_internimage', src, dst)
     net = _build(golden, init_cfg=dict(type='Pretrained', checkpoint=str(dst)))
     net.init_weights()
     _assert_reproduces(net, golden)

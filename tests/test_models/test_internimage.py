@@ -72,11 +72,11 @@ def test_checkpoint_of_another_arch_is_refused(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_convert_tool_refuses_a_file_without_the_backbone(tmp_path) -> None:
-    from tests.helpers import run_tool
+    from tests.helpers import run_tool_in_process
 
     src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
     torch.save({'model': {'conv.weight': torch.zeros(1)}}, src)
-    bad = run_tool('tools/convert_checkpoint.py', 'internimage', src, dst, check=False)
+    bad = run_tool_in_process('tools/convert_checkpoint.py', 'internimage', src, dst, check=False)
     assert bad.returncode == 1 and 'holds no internimage backbone weights' in bad.stderr
     assert not dst.exists()
 

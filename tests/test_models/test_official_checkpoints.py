@@ -18,7 +18,7 @@ import torch
 
 from segkit.models import ConvNeXt, InternImage, convert_convnext
 from segkit.models.checkpoint_utils import CheckpointMismatchError
-from tests.helpers import REPO, run_tool
+from tests.helpers import REPO, run_tool_in_process
 
 DATA = REPO / 'tests' / 'data' / 'official'
 FILES = ['internimage_prenorm', 'internimage_postnorm', 'convnext', 'convnext_dcls']
@@ -89,12 +89,12 @@ def test_official_file_through_the_convert_tool(name: str, tmp_path: Path) -> No
     src, dst, again = tmp_path / 'official.pth', tmp_path / 'converted.pth', tmp_path / 'twice.pth'
     torch.save(golden['checkpoint'], src)
     _, arch = _build(name, golden['args'])
-    run_tool('tools/convert_checkpoint.py', arch, src, dst)
+    run_tool_in_process('tools/convert_checkpoint.py', arch, src, dst)
     net, _ = _build(name, golden['args'], **_pretrained(dst))
     net.init_weights()
     _assert_reproduces(_stages(net, golden['input']), golden)
     # a converted file converted again, and loaded again, is unchanged
-    run_tool('tools/convert_checkpoint.py', arch, dst, again)
+    run_tool_in_process('tools/convert_checkpoint.py', arch, dst, again)
     first = torch.load(dst, weights_only=True)
     second = torch.load(again, weights_only=True)
     assert first['meta'].get('dcls_version') == second['meta'].get('dcls_version')

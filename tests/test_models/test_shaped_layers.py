@@ -15,7 +15,7 @@ from mmseg.registry import MODELS
 from segkit.models import ConvNeXt, shape_convs
 from segkit.models.checkpoint_utils import CheckpointMismatchError
 from segkit.ops import ShapedConv2d, kernel_footprint
-from tests.helpers import REPO, SAMPLE_CONFIG, run_tool, sample_cfg_options
+from tests.helpers import REPO, SAMPLE_CONFIG, run_tool_in_process, sample_cfg_options
 from tests.helpers.backbones import check_output_stride, check_shapes_and_gradients
 
 R18 = dict(type='ResNetV1c', depth=18)
@@ -158,9 +158,9 @@ def test_convnext_hex_from_the_released_square_layout(tmp_path: Path) -> None:
 def test_a_tiny_shaped_model_trains_and_its_loss_falls(sample_root: Path,
                                                        tmp_path: Path) -> None:
     config = SAMPLE_CONFIG.parent / 'fcn_dense-r18-qh_sample-128x128.py'
-    result = run_tool('tools/train.py', config, '--work-dir', tmp_path, '--cfg-options',
-                      *sample_cfg_options(sample_root, max_iters=30, interval=30),
-                      'default_hooks.logger.interval=10')
+    result = run_tool_in_process('tools/train.py', config, '--work-dir', tmp_path, '--cfg-options',
+                                 *sample_cfg_options(sample_root, max_iters=30, interval=30),
+                                 'default_hooks.logger.interval=10')
     log = result.stdout + result.stderr
     losses = [float(v) for v in re.findall(r'Iter\(train\) \[\s*\d+/30\].*? loss: ([\d.]+)', log)]
     assert len(losses) >= 3 and losses[-1] < losses[0], losses

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLE_CONFIG, markdown_rows, run_tool
+from tests.helpers import SAMPLE_CONFIG, markdown_rows, run_tool_in_process
 from tests.test_tools.test_infer import checkpoint  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.slow  # tools and training end to end, in subprocesses
+pytestmark = pytest.mark.slow  # tools and training end to end
 
 
 def test_benchmark_tool(tmp_path: Path) -> None:
     out = tmp_path / 'bench.json'
-    result = run_tool('tools/benchmark.py', SAMPLE_CONFIG, '--size', '64', '64', '--batch', '2',
-                      '--repeats', '1', '--json', out)
+    result = run_tool_in_process(
+        'tools/benchmark.py', SAMPLE_CONFIG, '--size', '64', '64', '--batch', '2',
+        '--repeats', '1', '--json', out)
     assert 'inference:' in result.stdout and 'training step:' in result.stdout
     data = json.loads(out.read_text())
     for key in ('infer_latency_s', 'infer_images_per_s', 'infer_peak_mb', 'train_step_s',
@@ -40,15 +41,15 @@ def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noq
         (work / 'last_checkpoint').write_text(str(work / 'iter_1.pth'))
         work_dirs.append(work)
     out = tmp_path / 'cmp'
-    result = run_tool('tools/compare.py', *work_dirs, '--out', out, '--size', '64', '64',
-                      '--max-images', '2', '--repeats', '1', '--severities', '0', '30')
+    result = run_tool_in_process('tools/compare.py', *work_dirs, '--out', out, '--size', '64', '64',
+                                 '--max-images', '2', '--repeats', '1', '--severities', '0', '30')
     assert [row[0] for row in markdown_rows(result.stdout)] == ['model', 'a_model', 'b_model']
     rows = list(csv.DictReader((out / 'comparison.csv').open()))
     assert [r['model'] for r in rows] == ['a_model', 'b_model']
     assert rows[0]['clean_mIoU'] == rows[1]['clean_mIoU']  # same weights, same figure
     assert float(rows[0]['params_m']) > 0.5 and float(rows[0]['gflops']) > 0
     assert (out / 'comparison.png').read_bytes()[:4] == b'\x89PNG'
-    bad = run_tool('tools/compare.py', tmp_path / 'nothing', '--out', out, check=False)
+    bad = run_tool_in_process('tools/compare.py', tmp_path / 'nothing', '--out', out, check=False)
     assert bad.returncode == 1 and 'not a work dir' in bad.stderr.splitlines()[-1]
 
 

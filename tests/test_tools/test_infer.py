@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from segkit.apis.inference import labels_at, load_segmentor, predict_logits, read_image
-from tests.helpers import SAMPLE_CONFIG, run_tool
+from tests.helpers import SAMPLE_CONFIG, run_tool_in_process
 
 
 @pytest.fixture(scope='module')
@@ -93,8 +93,8 @@ def test_infer_tool_end_to_end(checkpoint: Path, tmp_path: Path) -> None:
     images = tmp_path / 'images'
     expected = _odd_images(images)
     out = tmp_path / 'out'
-    result = run_tool('tools/infer.py', SAMPLE_CONFIG, checkpoint, images, '--out', out,
-                      '--batch-size', '2', '--show-dir', tmp_path / 'show', check=False)
+    result = run_tool_in_process('tools/infer.py', SAMPLE_CONFIG, checkpoint, images, '--out', out,
+                                 '--batch-size', '2', '--show-dir', tmp_path / 'show', check=False)
     assert result.returncode == 1, result.stderr  # some files failed
     summary = json.loads((out / 'summary.json').read_text())
     failed = {Path(p).name for p in summary['failed']}
@@ -122,8 +122,8 @@ def test_infer_list_file_and_clean_exit(checkpoint: Path, sample_root: Path,
     names = sorted(p.name for p in ade.glob('*.jpg'))[:3]
     listing.write_text(''.join(f'{ade / n}\n' for n in names))
     out = tmp_path / 'out'
-    result = run_tool('tools/infer.py', SAMPLE_CONFIG, checkpoint, listing, '--out', out,
-                      '--flip')
+    result = run_tool_in_process('tools/infer.py', SAMPLE_CONFIG, checkpoint, listing, '--out', out,
+                                 '--flip')
     assert result.returncode == 0
     assert sorted(p.name for p in (out / 'labels').glob('*.png')) == [
         n.replace('.jpg', '.png') for n in names]
@@ -168,8 +168,8 @@ def test_huge_image_memory_stays_bounded(checkpoint: Path, tmp_path: Path) -> No
     model = load_segmentor(SAMPLE_CONFIG, checkpoint)
     probs = predict_logits(model, [read_image(big)])[0]
     assert probs.shape[-2:] == (85, 128)  # bounded by the pipeline's scale
-    result = run_tool('tools/infer.py', SAMPLE_CONFIG, checkpoint, big.parent,
-                      '--out', tmp_path / 'out')
+    result = run_tool_in_process('tools/infer.py', SAMPLE_CONFIG, checkpoint, big.parent,
+                                 '--out', tmp_path / 'out')
     labels = np.asarray(Image.open(tmp_path / 'out' / 'labels' / 'big.png'))
     assert labels.shape == (4000, 6000) and 'segmented 1 images' in result.stdout
 

@@ -1,4 +1,8 @@
-"""tools/train.py and tools/test.py end to end on the sample data (tiny runs)."""
+"""tools/train.py and tools/test.py end to end on the sample data (tiny runs).
+
+The tools run in this process (``run_tool_in_process``: a new interpreter
+costs 5-10 s of imports) except where the process is what is tested:
+launchers, dataloader workers, a kill."""
 from __future__ import annotations
 
 import json
@@ -11,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.helpers import SAMPLE_CONFIG, run_tool, sample_cfg_options
+from tests.helpers import SAMPLE_CONFIG, run_tool, run_tool_in_process, sample_cfg_options
 
-pytestmark = pytest.mark.slow  # tools and training end to end, in subprocesses
+pytestmark = pytest.mark.slow  # tools and training end to end
 
 
 def _one_line_error(result, *needles: str) -> None:
@@ -29,8 +33,9 @@ def _one_line_error(result, *needles: str) -> None:
 @pytest.fixture(scope='module')
 def trained(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     work_dir = tmp_path_factory.mktemp('train')
-    run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir,
-             '--cfg-options', *sample_cfg_options(sample_root, max_iters=10, interval=5))
+    run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir,
+        '--cfg-options', *sample_cfg_options(sample_root, max_iters=10, interval=5))
     return work_dir
 
 
@@ -47,10 +52,11 @@ def test_test_prints_table_and_writes_json(trained: Path, sample_root: Path,
                                            tmp_path: Path) -> None:
     metrics_file = tmp_path / 'metrics.json'
     out_dir = tmp_path / 'pred'
-    result = run_tool('tools/test.py', SAMPLE_CONFIG, trained / 'iter_10.pth',
-                      '--work-dir', tmp_path, '--metrics-json', metrics_file,
-                      '--out', out_dir,
-                      '--cfg-options', *sample_cfg_options(sample_root))
+    result = run_tool_in_process(
+        'tools/test.py', SAMPLE_CONFIG, trained / 'iter_10.pth',
+        '--work-dir', tmp_path, '--metrics-json', metrics_file,
+        '--out', out_dir,
+        '--cfg-options', *sample_cfg_options(sample_root))
     log = result.stdout + result.stderr
     assert 'per class results' in log
     for name in ('ground', 'grass', 'water', 'brick', 'disc', 'box', 'triangle'):
@@ -66,8 +72,9 @@ def test_resume_continues_from_checkpoint(trained: Path, sample_root: Path,
     work_dir = tmp_path / 'resumed'
     shutil.copytree(trained, work_dir)
     (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_10.pth'))
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir, '--resume',
-                      '--cfg-options', *sample_cfg_options(sample_root, max_iters=15, interval=5))
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir, '--resume',
+        '--cfg-options', *sample_cfg_options(sample_root, max_iters=15, interval=5))
     log = result.stdout + result.stderr
     assert 'resumed epoch: 0, iter: 10' in log
     assert 'Iter(train) [15/15]' in log and 'Iter(train) [ 5/15]' not in log
@@ -75,25 +82,28 @@ def test_resume_continues_from_checkpoint(trained: Path, sample_root: Path,
 
 
 def test_missing_data_root_is_one_line(tmp_path: Path) -> None:
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
-                      '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path}/nope',
-                      check=False)
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
+        '--cfg-options', f'train_dataloader.dataset.data_root={tmp_path}/nope',
+        check=False)
     _one_line_error(result, 'train data root not found', 'nope',
                     'python tools/make_sample_data.py')
 
 
 def test_bad_config_key_is_one_line(sample_root: Path, tmp_path: Path) -> None:
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
-                      '--cfg-options', *sample_cfg_options(sample_root),
-                      'model.backbone.depthh=18', check=False)
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path,
+        '--cfg-options', *sample_cfg_options(sample_root),
+        'model.backbone.depthh=18', check=False)
     _one_line_error(result, 'TypeError', "unexpected keyword argument 'depthh'")
 
 
 def test_missing_and_malicious_checkpoint_are_one_line(sample_root: Path,
                                                        tmp_path: Path) -> None:
     options = ['--cfg-options', *sample_cfg_options(sample_root)]
-    result = run_tool('tools/test.py', SAMPLE_CONFIG, tmp_path / 'missing.pth',
-                      '--work-dir', tmp_path, *options, check=False)
+    result = run_tool_in_process(
+        'tools/test.py', SAMPLE_CONFIG, tmp_path / 'missing.pth',
+        '--work-dir', tmp_path, *options, check=False)
     _one_line_error(result, 'checkpoint not found', 'missing.pth')
 
     marker = tmp_path / 'pwned'
@@ -104,8 +114,9 @@ def test_missing_and_malicious_checkpoint_are_one_line(sample_root: Path,
             return os.system, (f'touch {marker}',)
 
     torch.save({'state_dict': {}, 'payload': Evil()}, evil)
-    result = run_tool('tools/test.py', SAMPLE_CONFIG, evil, '--work-dir', tmp_path,
-                      *options, check=False)
+    result = run_tool_in_process(
+        'tools/test.py', SAMPLE_CONFIG, evil, '--work-dir', tmp_path,
+        *options, check=False)
     _one_line_error(result, 'refusing to load', 'evil.pth', 'system')
     assert not marker.exists()
 
@@ -157,9 +168,9 @@ def test_two_process_training_and_distributed_validation(sample_root: Path,
                                     'fcn_dense-r18_sample-128x128.py'])
 def test_other_sample_models_train(config: str, sample_root: Path, tmp_path: Path) -> None:
     """A tiny InternImage (DCNv3) and a densified ResNet train on the sample data."""
-    result = run_tool('tools/train.py', SAMPLE_CONFIG.parent / config, '--work-dir', tmp_path,
-                      '--cfg-options', *sample_cfg_options(sample_root, max_iters=10,
-                                                           interval=10))
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG.parent / config, '--work-dir', tmp_path,
+        '--cfg-options', *sample_cfg_options(sample_root, max_iters=10, interval=10))
     log = result.stdout + result.stderr
     losses = [float(v) for v in re.findall(r'Iter\(train\) \[\s*\d+/10\].*? loss: ([\d.]+)', log)]
     assert len(losses) >= 2 and all(v == v and v < 10 for v in losses)  # finite
@@ -173,22 +184,25 @@ def test_amp_on_the_cpu_trains_in_bfloat16(sample_root: Path, tmp_path: Path) ->
     CUDA's loss scaling and is refused in one line."""
     config = SAMPLE_CONFIG.parent / 'upernet_internimage-c16_sample-128x128.py'
     options = sample_cfg_options(sample_root, max_iters=10, interval=10)
-    result = run_tool('tools/train.py', config, '--work-dir', tmp_path, '--amp',
-                      '--cfg-options', *options)
+    result = run_tool_in_process(
+        'tools/train.py', config, '--work-dir', tmp_path, '--amp',
+        '--cfg-options', *options)
     log = result.stdout + result.stderr
     assert 'bfloat16 autocast' in log
     losses = [float(v) for v in re.findall(r'Iter\(train\) \[\s*\d+/10\].*? loss: ([\d.]+)', log)]
     assert len(losses) >= 2 and all(v == v and v < 10 for v in losses), losses
     assert (tmp_path / 'iter_10.pth').is_file()
-    result = run_tool('tools/train.py', config, '--work-dir', tmp_path / 'fp16', '--amp',
-                      '--amp-dtype', 'float16', '--cfg-options', *options, check=False)
+    result = run_tool_in_process(
+        'tools/train.py', config, '--work-dir', tmp_path / 'fp16', '--amp',
+        '--amp-dtype', 'float16', '--cfg-options', *options, check=False)
     _one_line_error(result, 'float16 mixed precision needs CUDA')
 
 
 def test_nan_loss_stops_with_the_step_named(sample_root: Path, tmp_path: Path) -> None:
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
-                      *sample_cfg_options(sample_root, max_iters=4, interval=2),
-                      'model.decode_head.loss_decode.loss_weight=nan', check=False)
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+        *sample_cfg_options(sample_root, max_iters=4, interval=2),
+        'model.decode_head.loss_decode.loss_weight=nan', check=False)
     _one_line_error(result, 'loss is nan at training step 1')
     assert not list(tmp_path.glob('iter_*.pth')), 'no checkpoint with NaN weights'
 
@@ -270,10 +284,12 @@ def test_dataloader_worker_crash_is_reported_not_a_hang(sample_root: Path, tmp_p
 def test_wrong_in_channels_and_unknown_type_are_one_line(sample_root: Path,
                                                          tmp_path: Path) -> None:
     options = sample_cfg_options(sample_root)
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
-                      *options, 'model.decode_head.in_channels=96', check=False)
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+        *options, 'model.decode_head.in_channels=96', check=False)
     _one_line_error(result, 'does not fit together at decode_head.convs.0.conv',
                     '128 channels')
-    result = run_tool('tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
-                      *options, 'model.backbone.type=NoSuchNet', check=False)
+    result = run_tool_in_process(
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+        *options, 'model.backbone.type=NoSuchNet', check=False)
     _one_line_error(result, 'NoSuchNet is not in the mmseg::model registry')
