@@ -1,4 +1,5 @@
-"""torch.compile (default mode, inductor) of whole segkit models: one graph,
+"""torch.compile of whole segkit models (inductor, the default, where segkit's
+custom ops are in the graph): one graph,
 no graph break (the DCNv3 and DCNv4 CPU kernels are opaque torch.library ops), and the
 compiled output equal to eager; and a compiled DCNv3 training step."""
 from __future__ import annotations
@@ -13,10 +14,19 @@ pytestmark = pytest.mark.slow  # inductor compiles C++, seconds to tens of secon
 
 # one sample model per family: densified + shaped ResNet, DCLS ConvNeXt,
 # quasi-hexagonal depthwise ConvNeXt, InternImage (DCNv3), FlashInternImage (DCNv4),
-# densified DCNv2 ResNet
-FAMILIES = ['fcn_dense-r18-qh_sample-128x128', 'upernet_convnext-c16-dcls_sample-128x128',
-            'upernet_convnext-c16-qh_sample-128x128', 'upernet_internimage-c16_sample-128x128',
-            'upernet_flashinternimage-c16_sample-128x128', 'fcn_dense-r50-c8-dcnv2_sample-128x128']
+# densified DCNv2 ResNet; with the backend that compiles it. Inductor generates
+# and compiles C++ for the whole graph (a minute per model with a cold cache,
+# as on a fresh machine): it runs for the two families whose kernels are
+# segkit's custom ops (their fake implementations are what inductor plans
+# with). For the others, whose graphs hold only PyTorch's own operators, the
+# compiled-equals-eager check runs through AOTAutograd without code
+# generation ('aot_eager'); the graph-break check does not depend on the backend.
+FAMILIES = {'fcn_dense-r18-qh_sample-128x128': 'aot_eager',
+            'upernet_convnext-c16-dcls_sample-128x128': 'aot_eager',
+            'upernet_convnext-c16-qh_sample-128x128': 'aot_eager',
+            'upernet_internimage-c16_sample-128x128': 'inductor',
+            'upernet_flashinternimage-c16_sample-128x128': 'inductor',
+            'fcn_dense-r50-c8-dcnv2_sample-128x128': 'aot_eager'}
 
 
 @pytest.mark.parametrize('config', FAMILIES)
@@ -34,7 +44,7 @@ def test_compiled_model_equals_eager_without_graph_breaks(config: str) -> None:
                    if str(n.target).startswith('segkit.') and 'sampling_cpu_forward' in
                    str(n.target)]
         assert len(kernels) == sum(isinstance(m, (DCNv3, DCNv4)) for m in model.modules())
-        out = torch.compile(model)(x, mode='tensor')
+        out = torch.compile(model, backend=FAMILIES[config])(x, mode='tensor')
     rel = ((out - ref).abs().max() / ref.abs().max()).item()
     assert rel < 1e-5, rel
 
