@@ -57,11 +57,11 @@ def options(cfg: Config, root: Path) -> dict:
                 opts[f'{key}.scale'] = (4 * TEST_SIDE, TEST_SIDE)
     if cfg.model.test_cfg.get('mode') == 'slide':
         opts.update({'model.test_cfg.crop_size': CROP, 'model.test_cfg.stride': (43, 43)})
-    backbone = cfg.model.backbone
-    if backbone.get('init_cfg'):
-        opts['model.backbone.init_cfg'] = None
-    if backbone.get('type') == 'DenseBackbone' and backbone.get('backbone', {}).get('init_cfg'):
-        opts['model.backbone.backbone.init_cfg'] = None
+    key, backbone = 'model.backbone', cfg.model.backbone
+    while backbone:  # wrappers (DenseBackbone, ShapedBackbone) hold the inner one
+        if backbone.get('init_cfg'):
+            opts[f'{key}.init_cfg'] = None
+        key, backbone = f'{key}.backbone', backbone.get('backbone')
     return opts
 
 
