@@ -5,10 +5,12 @@ with ``custom_imports``.)
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,21 +60,13 @@ def run_tool(*args: str | os.PathLike, check: bool = True, timeout: float = 600,
 _runs = itertools.count()
 
 
-def run_tool_in_process(*args: str | os.PathLike, check: bool = True
-                        ) -> subprocess.CompletedProcess:
-    """Runs ``tools/<script>`` as :func:`run_tool` does (``sys.argv``, the
-    repository as the working directory, ``__main__``, the exit status and
-    what it prints), but in this process: for tests of what a tool does, not
-    of its process, without the 5-10 s of imports a new interpreter costs.
-
-    mmengine's named instances (loggers, message hubs, visualizers: global,
-    named by the second a run starts) are those of a new process during the
-    run and restored after it: a run neither logs into an earlier run's
-    streams nor takes over its state."""
-    import contextlib
-    import io
-    import runpy
-
+@contextlib.contextmanager
+def fresh_mmengine_instances(name: str | None = None) -> Iterator[None]:
+    """mmengine's named instances (loggers, message hubs, visualizers: global,
+    named by the second a run starts) as a new process has them, and the
+    earlier ones back afterwards: a run neither logs into an earlier run's
+    streams nor takes over its state. ``name``: a current logger to create
+    (what ``print_log(logger='current')`` finds before a runner exists)."""
     from mmengine.logging import MMLogger
     from mmengine.utils import ManagerMixin
 
@@ -82,6 +76,31 @@ def run_tool_in_process(*args: str | os.PathLike, check: bool = True
         managers.append(cls)
         todo.extend(cls.__subclasses__())
     saved = {cls: dict(cls._instance_dict) for cls in managers if '_instance_dict' in vars(cls)}
+    try:
+        for cls in saved:
+            cls._instance_dict.clear()
+        if name is not None:
+            MMLogger.get_instance(name)
+        yield
+    finally:
+        for cls, instances in saved.items():
+            cls._instance_dict.clear()
+            cls._instance_dict.update(instances)
+
+
+def run_tool_in_process(*args: str | os.PathLike, check: bool = True
+                        ) -> subprocess.CompletedProcess:
+    """Runs ``tools/<script>`` as :func:`run_tool` does (``sys.argv``, the
+    repository as the working directory, ``__main__``, the exit status and
+    what it prints), but in this process: for tests of what a tool does, not
+    of its process, without the 5-10 s of imports a new interpreter costs.
+
+    mmengine's named instances (loggers, message hubs, visualizers: global,
+    named by the second a run starts) are those of a new process during the
+    run and restored after it (:func:`fresh_mmengine_instances`)."""
+    import io
+    import runpy
+
     script, *rest = (str(a) for a in args)
     out, err = io.StringIO(), io.StringIO()
     saved_argv, saved_cwd = sys.argv, os.getcwd()
@@ -91,11 +110,8 @@ def run_tool_in_process(*args: str | os.PathLike, check: bool = True
         sys.argv = [script, *rest]
         sys.path.insert(0, str((REPO / script).parent))  # as python puts the script's folder
         os.chdir(REPO)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            for instances in saved:
-                instances._instance_dict.clear()
-            # what print_log(logger='current') finds before a runner exists
-            MMLogger.get_instance(f'run_tool_in_process_{next(_runs)}')
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                fresh_mmengine_instances(f'run_tool_in_process_{next(_runs)}'):
             runpy.run_path(str(REPO / script), run_name='__main__')
     except SystemExit as e:
         status = e.code if isinstance(e.code, int) else int(e.code is not None)
@@ -105,9 +121,6 @@ def run_tool_in_process(*args: str | os.PathLike, check: bool = True
         os.chdir(saved_cwd)
         if debug is not None:
             os.environ['SEGKIT_DEBUG'] = debug
-        for cls, instances in saved.items():
-            cls._instance_dict.clear()
-            cls._instance_dict.update(instances)
     result = subprocess.CompletedProcess([script, *rest], status, out.getvalue(), err.getvalue())
     if check and status != 0:
         raise AssertionError(f'{script} {rest} failed ({status}):\n'

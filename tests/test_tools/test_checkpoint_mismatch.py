@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from segkit.cli import run_command
-from tests.helpers import REPO, sample_cfg_options
+from tests.helpers import REPO, fresh_mmengine_instances, sample_cfg_options
 
 TARGET = REPO / 'configs' / 'sample' / 'upernet_internimage-c16_sample-128x128.py'
 OTHER = 'fcn_dense-r18_sample-128x128'
@@ -33,13 +33,8 @@ def other_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_loggers():
     """mmengine keeps its loggers (and their handlers' streams) across runs in
     one process; each test's tool gets new ones, writing to its captured stderr."""
-    from mmengine.logging import MMLogger
-
-    yield
-    for logger in MMLogger._instance_dict.values():
-        for handler in list(logger.handlers):
-            logger.removeHandler(handler)
-    MMLogger._instance_dict.clear()
+    with fresh_mmengine_instances():
+        yield
 
 
 def _error_line(capsys, command: str, *argv: object) -> str:
