@@ -17,6 +17,7 @@ says how). Not part of ``make test`` (minutes); run by hand:
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -91,6 +92,8 @@ def main() -> int:
             except Exception:  # noqa: BLE001  (report every config, then fail)
                 failed.append(name)
                 print(f'FAIL  {name}:\n{traceback.format_exc()}', flush=True)
+            finally:  # a full model's checkpoints are ~1 GB: keep none, even if killed later
+                shutil.rmtree(Path(tmp) / name, ignore_errors=True)
     print(f'{len(configs) - len(failed)} of {len(configs)} configs trained and tested'
           + (f'; failed: {", ".join(failed)}' if failed else ''))
     return 1 if failed else 0
