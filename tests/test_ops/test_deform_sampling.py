@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from segkit.ops import DeformGeometry
-from segkit.ops.dcnv3 import DCNV3, run_core
+from segkit.ops.dcnv3 import DCNV3, dcnv3_core_cpu, dcnv3_core_gather, run_core
+from segkit.ops.dcnv4 import dcnv4_core_cpu, dcnv4_core_gather
 from segkit.ops.deform_sampling import dispatch
 from tests.helpers import REPO
 
@@ -26,6 +27,30 @@ def test_kernel_points_and_sizes() -> None:
         DeformGeometry(2, 2, 1, 1, 0, 0, 1, 1, 1, 1, remove_center=True)
     with pytest.raises(ValueError, match='smaller than the sampling window'):
         DeformGeometry(3, 3, 1, 1, 0, 0, 1, 1, 2, 4).check_input(torch.zeros(1, 2, 5, 8))
+
+
+@pytest.mark.parametrize('channels', [8, 16, 32, 12])
+def test_cpu_kernel_loops_for_each_channel_count_equal_the_gather(channels: int) -> None:
+    """The C++ kernel compiles separate loops for 8, 16 and 32 channels per
+    group and a general one for the rest (12 here); for both position rules
+    each must equal the independent embedding_bag formulation, forward and
+    backward, in float64 (the golden files cover 4, 5, 6, 8 and 16 only)."""
+    torch.manual_seed(channels)
+    g = DeformGeometry(3, 3, 2, 1, 1, 1, 1, 1, group=3, group_channels=channels)
+    x = torch.randn(2, 7, 6, 3 * channels, dtype=torch.float64)
+    om = torch.randn(2, 4, 6, 3 * 27 + 7, dtype=torch.float64) * 2  # DCNv4's padded rows
+    offset = torch.randn(2, 4, 6, 3 * 18, dtype=torch.float64) * 2
+    mask = torch.randn(2, 4, 6, 3 * 9, dtype=torch.float64)
+    for cpu, gather, args in ((dcnv4_core_cpu, dcnv4_core_gather, (x, om)),
+                              (dcnv3_core_cpu, dcnv3_core_gather, (x, offset, mask))):
+        results = []
+        for fn in (cpu, gather):
+            inputs = [t.clone().requires_grad_() for t in args]
+            out = fn(*inputs, g)
+            weight = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)
+            results.append((out, *torch.autograd.grad((out * weight).sum(), inputs)))
+        for got, want in zip(*results):
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
 
 
 def test_the_old_environment_variable_still_works(monkeypatch) -> None:
