@@ -1,6 +1,6 @@
 """Dcls2d (segkit) vs the reference ``dcls`` package at ConvNeXt-T-dcls shapes.
 
-    python benchmarks/dcls.py [--device cpu] [--repeats 3]
+    python benchmarks/dcls.py [--device cpu] [--repeats 3] [--scale 1.0]
 
 Depthwise 17x17 DCLS with K=34 (Gaussian), channels 96/192/384 at 56/28/14
 px, batch 1 and 8, side by side in one run: forward and forward+backward
@@ -42,14 +42,18 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--batches', type=int, nargs='+', default=[1, 8])
+    parser.add_argument('--scale', type=float, default=1.0,
+                        help='shrink the maps and the channels (tests)')
     parser.add_argument('--memory-only', action='store_true', help='(internal)')
     parser.add_argument('--model-size', type=int, default=512,
                         help='UPerNet ConvNeXt-T vs -T-dcls inference at this size (0: skip)')
     args = parser.parse_args()
     device = torch.device(args.device)
     times, peaks = {}, {}
+    shapes = [(max(1, round(channels * args.scale)), max(1, round(size * args.scale)))
+              for channels, size in SHAPES]
     for batch in args.batches:
-        for channels, size in SHAPES:
+        for channels, size in shapes:
             layers = build(channels, device)
             x = torch.randn(batch, channels, size, size, device=device)
             for name, layer in layers.items():
@@ -87,8 +91,8 @@ def main() -> None:
         print(json.dumps(peaks))
         return
     if device.type == 'cpu':
-        peaks = peak_memory_in_subprocess([__file__, '--memory-only', '--batches',
-                                           *map(str, args.batches)])
+        peaks = peak_memory_in_subprocess([__file__, '--memory-only', '--scale', str(args.scale),
+                                           '--batches', *map(str, args.batches)])
     print(f'Dcls2d depthwise 17x17, K=34, gauss, {device} ({torch.get_num_threads()} '
           f'threads), median of {args.repeats}')
     print('| batch, C, size | fwd ref (ms) | fwd segkit (ms) | train ref (ms) | '
@@ -96,7 +100,7 @@ def main() -> None:
           'eval cached / F.conv2d |')
     print('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
     for batch in args.batches:
-        for channels, size in SHAPES:
+        for channels, size in shapes:
             (fr, tr), (fs, ts) = (times[f'{batch}-{channels}-reference'],
                                   times[f'{batch}-{channels}-segkit'])
             mr, ms = peaks[f'{batch}-{channels}-reference'], peaks[f'{batch}-{channels}-segkit']

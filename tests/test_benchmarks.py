@@ -22,7 +22,7 @@ def test_equivalent_stride_benchmark_runs() -> None:
 
 def test_dcls_and_dcnv3_benchmarks_run() -> None:
     result = run_tool_in_process('benchmarks/dcls.py', '--repeats', '1', '--batches', '1',
-                                 '--model-size', '64')
+                                 '--scale', '0.25', '--model-size', '64')
     assert 'train speed-up' in result.stdout and 'throughput at 64x64' in result.stdout
     result = run_tool_in_process('benchmarks/dcnv3.py', '--repeats', '1', '--scale', '0.125')
     assert result.stdout.count('\n| ') >= 5
