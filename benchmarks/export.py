@@ -2,6 +2,7 @@
 onnxruntime, and bfloat16 autocast, on this machine.
 
     python benchmarks/export.py [--configs NAME ...] [--full-size 512 512] [--repeats 5]
+        [--compile-backend inductor]
 
 Per model: the whole segmentor as exported (normalisation, backbone, decode
 head, resize to the input; :class:`segkit.apis.export.SegmentorForExport`),
@@ -35,7 +36,8 @@ def _relative(a: torch.Tensor, ref: torch.Tensor) -> float:
     return float((a.float() - ref).abs().max() / ref.abs().max())
 
 
-def bench(config: str, size: tuple[int, int], repeats: int) -> dict:
+def bench(config: str, size: tuple[int, int], repeats: int,
+          backend: str = 'inductor') -> dict:
     """Latencies (s) and differences of the four ways of running ``config``."""
     import onnxruntime as ort
 
@@ -45,7 +47,7 @@ def bench(config: str, size: tuple[int, int], repeats: int) -> dict:
     image = torch.rand(1, 3, *size) * 255
     with torch.no_grad():
         ref = wrapper(image)
-        compiled = torch.compile(wrapper)
+        compiled = torch.compile(wrapper, backend=backend)
         start = time.perf_counter()
         compiled(image)
         compile_s = time.perf_counter() - start
@@ -81,8 +83,11 @@ def main() -> None:
     parser.add_argument('--sample-size', type=int, nargs=2, default=(128, 128))
     parser.add_argument('--full-size', type=int, nargs=2, default=(512, 512))
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--compile-backend', default='inductor',
+                        help="torch.compile's backend ('aot_eager': no code generation, tests)")
     args = parser.parse_args()
     print(f'batch 1, {torch.get_num_threads()} CPU threads, torch {torch.__version__}, '
+          f'torch.compile backend {args.compile_backend}, '
           f'the better of two alternating medians of {args.repeats}; ratio = time / '
           'float32 eager; diff = max |logit - eager| / max |eager logit|')
     print('| model | size | eager fp32 (ms) | compile | onnxruntime | bf16 autocast | '
@@ -90,7 +95,7 @@ def main() -> None:
     print('|---|---|---:|---:|---:|---:|---:|---|')
     for config in args.configs:
         size = tuple(args.full_size if '/' in config else args.sample_size)
-        r = bench(config, size, args.repeats)
+        r = bench(config, size, args.repeats, args.compile_backend)
         ratios = ' | '.join(f'{r[k] / r["eager"]:.2f}x' for k in ('compile', 'onnxruntime',
                                                                    'bf16'))
         diffs = ' / '.join(f'{r[k + "_diff"]:.1e}' for k in ('compile', 'onnxruntime', 'bf16'))
