@@ -28,9 +28,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) -e '.[all]'
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+# [test] brings [all] (and [deploy]): one pip run, not [all] and then [test]
+# (each run resolves and builds segkit again)
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) -e '.[test]'
-	touch $@
+	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 
