@@ -31,7 +31,8 @@ def test_pipeline(model: Segmentor) -> Callable[[dict], dict]:
 def predict_logits(model: Segmentor, images: Sequence[np.ndarray],
                    scales: Sequence[float] = (1.0,), flip: bool = False,
                    pipeline: Callable[[dict], dict] | None = None) -> list[torch.Tensor]:
-    """Class probabilities (C, h, w) of each image at its *working* size.
+    """Class probabilities (C, h, w) of each image at its *working* size
+    (for a one-channel sigmoid head, two class scores: :func:`_two_class`).
 
     The working size is what the config's test pipeline resizes the image to
     (bounded by the pipeline's scale, whatever the image's own size); scales
@@ -67,9 +68,24 @@ def predict_logits(model: Segmentor, images: Sequence[np.ndarray],
                     align_corners=False)[0]
             if flipped:
                 logits = logits.flip(-1)
-            probs = logits.softmax(0) if logits.shape[0] > 1 else logits.sigmoid()
+            probs = logits.softmax(0) if logits.shape[0] > 1 else _two_class(model, logits)
             total[i] = probs if total[i] is None else total[i] + probs
     return [t / len(variants) for t in total]  # type: ignore[operator]
+
+
+def _two_class(model: Segmentor, foreground: torch.Tensor) -> torch.Tensor:
+    """Scores (2, h, w) of a one-channel (sigmoid) head, whose seg_logits
+    mmseg has already turned into the foreground probability p: background
+    2t - p and foreground p, so the argmax is mmseg's rule (foreground where
+    p > the head's threshold t), and stays so after averaging and bilinear
+    upsampling (both linear in p). At t = 0.5 the scores are 1 - p and p.
+    t: the built head's, else the config's (an ONNX segmentor), else mmseg's
+    default for one channel, 0.3."""
+    threshold = getattr(getattr(model, 'decode_head', None), 'threshold', None)
+    if threshold is None:
+        threshold = model.cfg.model.get('decode_head', {}).get('threshold')
+    threshold = 0.3 if threshold is None else float(threshold)
+    return torch.cat([2 * threshold - foreground, foreground])
 
 
 def labels_at(probs: torch.Tensor, size: tuple[int, int], rows: int = 256) -> np.ndarray:

@@ -147,6 +147,29 @@ def test_sliding_window_equals_whole_when_one_window_covers(checkpoint: Path) ->
     assert labels_at(probs, (96, 112)).shape == (96, 112)
 
 
+def test_one_channel_sigmoid_head_labels_as_mmseg() -> None:
+    """A binary model with one output channel (use_sigmoid, mmseg's
+    threshold rule): the labels equal mmseg's own pred_sem_seg. Before, the
+    sigmoid mmseg had applied was applied again and the argmax of one
+    channel made every pixel background."""
+    image = np.random.default_rng(2).integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    options = {'model.decode_head.num_classes': 2, 'model.decode_head.out_channels': 1,
+               'model.decode_head.loss_decode.use_sigmoid': True}
+    model = load_segmentor(SAMPLE_CONFIG, cfg_options=options)
+    from segkit.evaluation.predict import test_pipeline
+
+    item = test_pipeline(model)(dict(img=image))
+    with torch.no_grad():
+        (result,) = model.test_step(dict(inputs=[item['inputs']],
+                                         data_samples=[item['data_samples']]))
+    p = result.seg_logits.data[0]
+    model.decode_head.threshold = float(p.median())  # both classes present
+    expected = (p > model.decode_head.threshold).numpy()
+    assert 0.2 < expected.mean() < 0.8
+    labels = labels_at(predict_logits(model, [image])[0], (128, 128))
+    np.testing.assert_array_equal(labels, expected)
+
+
 def test_labels_at_equals_full_upsampling_in_strips() -> None:
     probs = torch.rand(5, 37, 53)
     full = torch.nn.functional.interpolate(probs[None], size=(300, 410), mode='bilinear',
