@@ -41,44 +41,31 @@ struct Corners {
   T dweight_dy[4];
 };
 
+// Which of the four corners are inside the map.
+enum class Inside { none, some, all };
+
 // The four corners of (x, y) in an H x W map whose pixels are `pixel`
-// elements apart. Returns false when no corner can be inside.
+// elements apart (offset -1 for a corner outside), and which are inside.
 template <typename T>
-inline bool corners(T x, T y, int64_t H, int64_t W, int64_t pixel, Corners<T>& c) {
-  if (!(x > T(-1) && x < T(W) && y > T(-1) && y < T(H))) return false;
+inline Inside corners(T x, T y, int64_t H, int64_t W, int64_t pixel, Corners<T>& c) {
+  if (!(x > T(-1) && x < T(W) && y > T(-1) && y < T(H))) return Inside::none;
   const T xf = std::floor(x), yf = std::floor(y);
   const int64_t x0 = static_cast<int64_t>(xf), y0 = static_cast<int64_t>(yf);
   const T fx = x - xf, fy = y - yf;
+  // the common case: all four inside, no per-corner checks
+  const bool all = x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H;
   const int64_t cx[4] = {x0, x0 + 1, x0, x0 + 1};
   const int64_t cy[4] = {y0, y0, y0 + 1, y0 + 1};
   const T wx[4] = {1 - fx, fx, 1 - fx, fx}, wy[4] = {1 - fy, 1 - fy, fy, fy};
   const T sx[4] = {-1, 1, -1, 1}, sy[4] = {-1, -1, 1, 1};
   for (int i = 0; i < 4; ++i) {
-    const bool inside = cx[i] >= 0 && cx[i] < W && cy[i] >= 0 && cy[i] < H;
+    const bool inside = all || (cx[i] >= 0 && cx[i] < W && cy[i] >= 0 && cy[i] < H);
     c.offset[i] = inside ? (cy[i] * W + cx[i]) * pixel : -1;
     c.weight[i] = wx[i] * wy[i];
     c.dweight_dx[i] = sx[i] * wy[i];
     c.dweight_dy[i] = sy[i] * wx[i];
   }
-  return true;
-}
-
-// The common case, all four corners inside: the top-left corner's element
-// offset and the fractions, without corners()' per-corner checks.
-template <typename T>
-struct Cell {
-  int64_t offset;
-  T fx, fy;
-};
-
-template <typename T>
-inline bool interior(T x, T y, int64_t H, int64_t W, int64_t pixel, Cell<T>& cell) {
-  // x in [0, W - 1), y in [0, H - 1); false for NaN
-  if (!(x >= T(0) && y >= T(0) && x < T(W - 1) && y < T(H - 1))) return false;
-  const T xf = std::floor(x), yf = std::floor(y);
-  const int64_t x0 = static_cast<int64_t>(xf), y0 = static_cast<int64_t>(yf);
-  cell = {(y0 * W + x0) * pixel, x - xf, y - yf};
-  return true;
+  return all ? Inside::all : Inside::some;
 }
 
 // The sizes every rule shares.
@@ -201,15 +188,15 @@ void forward(const T* value, const Rule& rule, T* out, const Sizes& z, int threa
           for (int64_t c = 0; c < C; ++c) o[c] = std::numeric_limits<T>::quiet_NaN();
           continue;
         }
-        Cell<T> cell;
-        if (interior(x, y, z.H, z.W, pixel, cell)) {  // one pass over the four corners
-          const T fx = cell.fx, fy = cell.fy;
-          const T w0 = m * ((1 - fx) * (1 - fy)), w1 = m * (fx * (1 - fy));
-          const T w2 = m * ((1 - fx) * fy), w3 = m * (fx * fy);
-          const T* __restrict v0 = image + cell.offset + g * C;
-          const T* __restrict v1 = v0 + pixel;
-          const T* __restrict v2 = v0 + z.W * pixel;
-          const T* __restrict v3 = v2 + pixel;
+        Corners<T> cs;
+        const Inside inside = corners(x, y, z.H, z.W, pixel, cs);
+        if (inside == Inside::all) {  // one pass over the four corners
+          const T w0 = m * cs.weight[0], w1 = m * cs.weight[1];
+          const T w2 = m * cs.weight[2], w3 = m * cs.weight[3];
+          const T* __restrict v0 = image + cs.offset[0] + g * C;
+          const T* __restrict v1 = image + cs.offset[1] + g * C;
+          const T* __restrict v2 = image + cs.offset[2] + g * C;
+          const T* __restrict v3 = image + cs.offset[3] + g * C;
 #pragma omp simd
           for (int64_t c = 0; c < C; ++c) {  // the order of additions of the loop below
             T a = o[c];
@@ -221,8 +208,7 @@ void forward(const T* value, const Rule& rule, T* out, const Sizes& z, int threa
           }
           continue;
         }
-        Corners<T> cs;
-        if (!corners(x, y, z.H, z.W, pixel, cs)) continue;
+        if (inside == Inside::none) continue;
         for (int i = 0; i < 4; ++i) {
           if (cs.offset[i] < 0) continue;
           const T w = m * cs.weight[i];
@@ -263,22 +249,7 @@ void backward(const T* value, const Rule& rule, const T* grad_out, T* grad_value
         }
         Corners<T> cs;
         T dm = 0, dx = 0, dy = 0;
-        Cell<T> cell;
-        if (interior(x, y, z.H, z.W, pixel, cell)) {  // corners() without its checks
-          const T fx = cell.fx, fy = cell.fy;
-          const int64_t step[4] = {0, pixel, z.W * pixel, (z.W + 1) * pixel};
-          const T wx[4] = {1 - fx, fx, 1 - fx, fx}, wy[4] = {1 - fy, 1 - fy, fy, fy};
-          for (int i = 0; i < 4; ++i) {
-            cs.offset[i] = cell.offset + step[i];
-            cs.weight[i] = wx[i] * wy[i];
-            cs.dweight_dx[i] = (i % 2 ? 1 : -1) * wy[i];
-            cs.dweight_dy[i] = (i < 2 ? -1 : 1) * wx[i];
-          }
-        } else if (!corners(x, y, z.H, z.W, pixel, cs)) {
-          rule.put_gradients(px, g, k, m, dx, dy, dm);
-          continue;
-        }
-        {
+        if (corners(x, y, z.H, z.W, pixel, cs) != Inside::none) {
           for (int i = 0; i < 4; ++i) {
             if (cs.offset[i] < 0) continue;
             const T* __restrict v = image + cs.offset[i];
