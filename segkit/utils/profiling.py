@@ -93,8 +93,21 @@ def peak_memory(device: str | torch.device = 'cpu') -> int:
         torch.cuda.synchronize(device)
         return torch.cuda.max_memory_allocated(device)
     peak = (_status_kb('VmHWM') or 0) * 1024
-    _mallopt_mmap_threshold(32 * 1024 * 1024)  # glibc's largest dynamic threshold
+    _mallopt_mmap_threshold(_threshold_outside_windows())
     return peak
+
+
+def _threshold_outside_windows() -> int:
+    """The mmap threshold the process runs with between windows: the one it
+    was started with (``MALLOC_MMAP_THRESHOLD_``; a fixed one keeps the heap
+    unfragmented between windows, which is what makes the readings
+    repeatable), else glibc's largest dynamic threshold."""
+    import os
+
+    try:
+        return int(os.environ['MALLOC_MMAP_THRESHOLD_'])
+    except (KeyError, ValueError):
+        return 32 * 1024 * 1024
 
 
 def time_call(fn: Callable[[], object], warmup: int = 1, repeats: int = 3,

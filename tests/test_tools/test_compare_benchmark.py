@@ -63,9 +63,11 @@ def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noq
 def test_exact_cpu_peaks_are_repeatable() -> None:
     """Measured in a fresh process with a fixed mmap threshold, the least of
     three windows: two runs agree (in-process readings drift by tens of MB
-    with what the heap kept from earlier work). The run-to-run spread left
-    (small blocks, page rounding) was up to 1.4 MB of 21 MB in 8 runs here;
-    with one window per run it was 2.6 MB, over the 5 % bound this test had."""
+    with what the heap kept from earlier work). In 6 runs here the spread was
+    0.07 MB of 3.8 (inference) and 0.27 MB of 20.2 (training). While the
+    threshold was set back to 32 MB after each window (so the work between
+    windows fragmented the heap), training read 20.7-28.0 MB and CI failed
+    this test with 20.7 against 23.9."""
     from segkit.apis.benchmark import exact_cpu_peaks
 
     first = exact_cpu_peaks(SAMPLE_CONFIG, (160, 160), batch=2)
@@ -73,7 +75,7 @@ def test_exact_cpu_peaks_are_repeatable() -> None:
     assert set(first) == {'infer_peak_mb', 'train_peak_mb'}
     assert first['train_peak_mb'] > first['infer_peak_mb'] > 0
     for key in first:
-        assert abs(first[key] - second[key]) <= 0.1 * first[key] + 0.5, key
+        assert abs(first[key] - second[key]) <= 0.05 * first[key] + 0.25, key
     # train=False: test_compare_tool_with_work_dirs (compare measures inference only)
 
 
