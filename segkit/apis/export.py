@@ -139,6 +139,20 @@ def _agrees_at_other_sizes(data: bytes, wrapper: torch.nn.Module, size: tuple[in
     return True
 
 
+def _pools_to_a_fixed_grid(model: torch.nn.Module) -> bool:
+    """Whether ``model`` has an adaptive pooling to a grid of more than one
+    cell per side: its windows depend on the input size, which torch.export
+    bakes in. Functional poolings are not seen here; the check at other sizes
+    catches those."""
+    pools = (torch.nn.AdaptiveAvgPool2d, torch.nn.AdaptiveMaxPool2d)
+    for module in model.modules():
+        if isinstance(module, pools):
+            size = module.output_size
+            if any(s not in (1, None) for s in (size if isinstance(size, tuple) else (size,))):
+                return True
+    return False
+
+
 def _standard_domains(onnx_model: object) -> set[str]:
     return {node.domain for node in onnx_model.graph.node} - {'', 'ai.onnx'}
 
@@ -251,8 +265,11 @@ def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
     # NOTE: a dynamic batch needs an example of 2 (torch.export specialises 0 and 1)
     random = torch.rand(2 if dynamic else 1, 3, h, w) * 255
     # NOTE: adaptive poolings (UPerNet's pyramid pooling) fix the spatial size
-    # under torch.export; such models get a dynamic batch only
+    # under torch.export; such models get a dynamic batch only (known ones
+    # without a first export that the check at other sizes would refuse)
     attempts = [('batch', 'height', 'width'), ('batch',)] if dynamic else [()]
+    if dynamic and _pools_to_a_fixed_grid(model):
+        attempts = attempts[1:]
     data, dims = _export_graph(wrapper, random, opset, attempts, ort)
     onnx_model = _checked(data, onnx)
     inputs = {'random': random}

@@ -49,7 +49,6 @@ from typing import Any, Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
 
 from segkit.errors import DensifyError
 from segkit.utils.pair import pair
@@ -74,6 +73,8 @@ def _by_torchvision(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tenso
     # A NaN offset reads 0 here instead, and a non-finite offset makes its
     # image's output NaN, as grid_sample does, so a diverging network still
     # trips the non-finite-loss guard rather than the kernel.
+    import torchvision.ops  # here: torchvision.ops imports all of torch._dynamo (2.6 s)
+
     out = torchvision.ops.deform_conv2d(input, offset.nan_to_num(0.0), weight, bias, stride,
                                         padding, dilation, mask)
     flag = (offset - offset).sum(dim=(1, 2, 3))  # 0, or NaN where an offset is not finite

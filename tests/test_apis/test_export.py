@@ -37,11 +37,28 @@ def test_exports_and_matches_pytorch(config: str, tmp_path: Path) -> None:
     assert not ops & {'Einsum', 'ScatterElements', 'Exp'}, ops
 
 
-def test_dynamic_sizes(tmp_path: Path) -> None:
+class _FunctionalPyramid(torch.nn.Module):
+    """Adds a 3x3 adaptive pooling of its input, as a function (no module
+    for segkit's check to find): its windows depend on the input size."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = torch.nn.functional.adaptive_avg_pool2d(x, 3)
+        return x + torch.nn.functional.interpolate(pooled, x.shape[-2:], mode='nearest')
+
+
+def test_dynamic_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """FCN: batch, height and width dynamic; UPerNet's adaptive pyramid pooling
-    fixes the spatial size, so only its batch is."""
+    fixes the spatial size, so only its batch is: known from its modules
+    (one export), or, for a functional pooling, from the exported graph's
+    answers at other sizes (a second export, batch only)."""
     import onnxruntime as ort
 
+    import segkit.apis.export
+
+    exports = []
+    export = segkit.apis.export._export
+    monkeypatch.setattr(segkit.apis.export, '_export',
+                        lambda *args: exports.append(args[-1]) or export(*args))
     fcn = export_onnx(randomised_segmentor('fcn_dense-r18_sample-128x128'), tmp_path / 'fcn.onnx',
                       (128, 128), dynamic=True)
     assert fcn['dynamic'] == ['batch', 'height', 'width']
@@ -51,6 +68,12 @@ def test_dynamic_sizes(tmp_path: Path) -> None:
     uper = export_onnx(randomised_segmentor('upernet_convnext-c16-dcls_sample-128x128'),
                        tmp_path / 'uper.onnx', (128, 128), dynamic=True)
     assert uper['dynamic'] == ['batch'] and uper['random_max_rel_diff'] < 1e-4
+    assert exports == [('batch', 'height', 'width'), ('batch',)]
+    model = randomised_segmentor('fcn_r18_sample-128x128')
+    model.backbone.layer4.append(_FunctionalPyramid())
+    hidden = export_onnx(model, tmp_path / 'hidden.onnx', (64, 64), dynamic=True)
+    assert hidden['dynamic'] == ['batch'] and hidden['random_max_rel_diff'] < 1e-4
+    assert exports[2:] == [('batch', 'height', 'width'), ('batch',)]
 
 
 class _Unexportable(torch.nn.Module):

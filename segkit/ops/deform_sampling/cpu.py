@@ -14,6 +14,7 @@ thread count.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -45,7 +46,17 @@ def _kernel() -> ctypes.CDLL | None:
     return lib
 
 
-@torch.compiler.assume_constant_result  # torch.compile: asked once, not traced (ctypes)
+def _constant_under_compile(fn: Callable[[], bool]) -> Callable[[], bool]:
+    """``torch.compiler.assume_constant_result`` (torch.compile asks ``fn``
+    once instead of tracing it), without that decorator's import of all of
+    ``torch._dynamo`` (2.6 s of every process start here): it sets only this
+    attribute (torch 2.6 to 2.14). test_compile's no-graph-break tests fail
+    if that changes."""
+    fn._dynamo_marked_constant = True  # type: ignore[attr-defined]
+    return fn
+
+
+@_constant_under_compile  # ctypes inside: asked once, not traced
 def cpu_kernel_available() -> bool:
     """Whether the C++ CPU kernel is built (building it on the first call)."""
     return _kernel() is not None
