@@ -22,15 +22,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # uv installs the same pinned wheels as pip does, in a fraction of the time
-# (parallel downloads and unpacking; no bytecode compiled ahead: Python writes
-# it on first import). With INSTALLER=pip, pip does the work (it reads
-# pip.conf, for a local index; uv reads UV_INDEX_URL and friends).
+# (parallel downloads, unpacking and bytecode compilation). The bytecode is
+# compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set
+# (this machine) Python would otherwise compile torch & co. from source in
+# every process, 10 s and more each. With INSTALLER=pip, pip does the work
+# (it reads pip.conf, for a local index; uv reads UV_INDEX_URL and friends).
 INSTALLER ?= uv
 $(BIN)/uv: | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt uv
 
 ifeq ($(INSTALLER),uv)
-PIP    := $(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt
+PIP    := $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt
 PIPDEP := $(BIN)/uv
 else
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
