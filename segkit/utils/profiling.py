@@ -1,6 +1,7 @@
 """Timing and peak-memory measurement for benchmarks (CPU and CUDA)."""
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from typing import Callable
@@ -8,6 +9,10 @@ from typing import Callable
 import torch
 
 __all__ = ['peak_memory_in_subprocess', 'reset_peak_memory', 'peak_memory', 'time_call']
+
+# Blocks of this size or more are mapped on their own (and unmapped when
+# freed) inside a window, and in the whole of a measuring process.
+_WINDOW_MMAP_THRESHOLD = 128 * 1024
 
 
 def peak_memory_in_subprocess(argv: list[str]) -> dict:
@@ -23,11 +28,10 @@ def peak_memory_in_subprocess(argv: list[str]) -> dict:
     line; it is returned.
     """
     import json
-    import os
     import subprocess
     import sys
 
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='131072')
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(_WINDOW_MMAP_THRESHOLD))
     result = subprocess.run([sys.executable, *argv], env=env, capture_output=True,
                             text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -77,7 +81,7 @@ def reset_peak_memory(device: str | torch.device = 'cpu') -> int:
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
         return torch.cuda.memory_allocated(device)
-    _mallopt_mmap_threshold(128 * 1024)
+    _mallopt_mmap_threshold(_WINDOW_MMAP_THRESHOLD)
     try:
         with open('/proc/self/clear_refs', 'w') as f:
             f.write('5')
@@ -102,8 +106,6 @@ def _threshold_outside_windows() -> int:
     was started with (``MALLOC_MMAP_THRESHOLD_``; a fixed one keeps the heap
     unfragmented between windows, which is what makes the readings
     repeatable), else glibc's largest dynamic threshold."""
-    import os
-
     try:
         return int(os.environ['MALLOC_MMAP_THRESHOLD_'])
     except (KeyError, ValueError):
