@@ -66,6 +66,16 @@ def test_no_module_imports_from_a_higher_layer() -> None:
     assert not upward, upward
 
 
+def test_the_cli_only_parses_arguments_and_calls_apis() -> None:
+    """``segkit.cli`` reaches segkit only through ``apis`` (and ``errors``,
+    ``utils``): the work of every command is a tested function there."""
+    allowed = {'segkit', 'segkit.apis', 'segkit.errors', 'segkit.utils', 'segkit.cli'}
+    reaching = [f'{_module_name(path)} -> {target}'
+                for path in (PACKAGE / 'cli').rglob('*.py') for target in _imports(path)
+                if '.'.join(target.split('.')[:2]) not in allowed]
+    assert not reaching, reaching
+
+
 def test_no_import_cycles() -> None:
     graph = {_module_name(p): _imports(p) for p in PACKAGE.rglob('*.py')}
     # a package imports its own submodules; a submodule importing its package

@@ -35,10 +35,14 @@ def compare_models(pairs: Sequence[tuple[str, str]], size: tuple[int, int] = (51
                    corruption_severities: Sequence[int] = (1, 2, 3, 4, 5),
                    workers: int = 0) -> list[dict]:
     """One row per model: mIoU (clean and occluded), size, FLOPs, speed, memory;
-    with ``corruptions`` also mRR and, against the first model, mCE."""
+    with ``corruptions`` ('all', 'benchmark' or names) also mRR and, against
+    the first model, mCE."""
     from segkit.apis.inference import load_segmentor
-    from segkit.evaluation import evaluate_corruptions, evaluate_robustness, summarise
+    from segkit.evaluation import (corruption_names, evaluate_corruptions, evaluate_robustness,
+                                   summarise)
     from segkit.evaluation.corruption_benchmark import summarise_corruptions
+
+    corruptions = corruption_names(corruptions) if corruptions else []
 
     rows, corrupted = [], {}
     for config, checkpoint in pairs:

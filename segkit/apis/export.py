@@ -283,6 +283,27 @@ def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
     return report
 
 
+def export_checkpoint(config: str | os.PathLike, checkpoint: str | os.PathLike,
+                      out: str | os.PathLike, size: Sequence[int] | None = None,
+                      dynamic: bool = False, opset: int = 18) -> dict:
+    """:func:`export_onnx` of a trained segmentor (``segkit export``): at
+    ``size``, or the config's crop size, else 512 x 512; compared with
+    PyTorch on a random input and, where the config's test data is there,
+    on its first image."""
+    from .inference import load_segmentor
+
+    model = load_segmentor(config, checkpoint)
+    size = size or tuple(model.cfg.get('crop_size') or (512, 512))
+    real = None
+    try:
+        from segkit.evaluation.variants import labelled_dataset
+
+        real = labelled_dataset(model.cfg)[0]['img']
+    except Exception:  # noqa: BLE001 - no data here: compare on the random input only
+        pass
+    return export_onnx(model, out, size, dynamic, opset, real)
+
+
 class OnnxSegmentor:
     """An exported segmentor in onnxruntime, a
     :class:`~segkit.evaluation.segmentor.Segmentor` like the PyTorch one:

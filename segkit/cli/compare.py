@@ -36,7 +36,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if len(args.models) % 2:
         parser.error('--models takes CONFIG CHECKPOINT pairs')
     from segkit.apis.compare import compare_models, resolve_model_pair, write_comparison
-    from segkit.evaluation.corruptions import corruption_names
 
     pairs = [resolve_model_pair(d) for d in args.work_dirs]
     pairs += list(zip(args.models[::2], args.models[1::2], strict=True))
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         parser.error('give work dirs or --models')
     rows = compare_models(pairs, tuple(args.size), args.severities, args.fill, args.device,
                           args.max_images, args.repeats,
-                          corruptions=corruption_names(args.corruptions),
+                          corruptions=args.corruptions,
                           corruption_severities=args.corruption_severities,
                           workers=args.workers)
     print(write_comparison(rows, args.out, tuple(args.size)))

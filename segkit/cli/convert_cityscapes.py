@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from segkit.datasets.cityscapes_converter import convert_cityscapes
+    from segkit.apis.datasets import convert_cityscapes
 
     result = convert_cityscapes(args.data_root, args.gt_dir, args.nproc)
     splits = ', '.join(f'{k}: {v}' for k, v in result['splits'].items())

@@ -29,19 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     import os
 
-    from segkit.apis.export import export_onnx
-    from segkit.apis.inference import load_segmentor
+    from segkit.apis.export import export_checkpoint
 
-    model = load_segmentor(args.config, args.checkpoint)
-    size = args.size or tuple(model.cfg.get('crop_size') or (512, 512))
-    real = None
-    try:
-        from segkit.evaluation.variants import labelled_dataset
-
-        real = labelled_dataset(model.cfg)[0]['img']
-    except Exception:  # noqa: BLE001 - no data here: compare on the random input only
-        pass
-    report = export_onnx(model, args.out, size, args.dynamic, args.opset, real)
+    report = export_checkpoint(args.config, args.checkpoint, args.out, args.size,
+                               args.dynamic, args.opset)
     print(json.dumps(report, indent=2))
     print(f'wrote {args.out} ({os.path.getsize(args.out) / 2**20:.1f} MB): largest difference '
           f'to PyTorch {report["random_max_abs_diff"]:.2e} (relative '

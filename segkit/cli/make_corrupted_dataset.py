@@ -24,16 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    from segkit.evaluation.corruptions import check_severities, corruption_names
+    from segkit.apis.datasets import make_corrupted_dataset
 
-    severities = check_severities(args.severities)
-    from segkit.apis.runner import check_data_roots, load_config
-    from segkit.evaluation.corrupted_dataset import write_corrupted_dataset
-
-    names = corruption_names(args.corruptions)
-    cfg = load_config(args.config)
-    check_data_roots(cfg, ('test',))
-    root = write_corrupted_dataset(cfg, args.out, names, severities, args.seed,
-                                   args.max_images, args.workers)
+    root, names, severities = make_corrupted_dataset(args.config, args.out, args.corruptions,
+                                                     args.severities, args.seed,
+                                                     args.max_images, args.workers)
     print(f'{len(names)} corruptions x {len(severities)} severities written to {root} '
           f'(read back as described in {root / "dataset.json"})')

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    from segkit.datasets.sample_data import make_sample_data
+    from segkit.apis.datasets import make_sample_data
 
     out = make_sample_data(args.out, args.seed, args.num_train, args.num_val, args.force)
     print(f'sample data ready in {out}/ (ade: {args.num_train} train + {args.num_val} val)')

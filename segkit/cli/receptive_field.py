@@ -11,7 +11,6 @@ per model). Images: --images (a folder or a list) or the config's test set.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,30 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--device', default='cpu')
 
 
-def _test_images(model, count: int) -> list:  # noqa: ANN001 - a segmentor
-    from mmseg.registry import DATASETS
-
-    from segkit.apis.runner import check_data_roots
-
-    check_data_roots(model.cfg, ('test',))
-    dataset = dict(model.cfg.test_dataloader.dataset, pipeline=[dict(type='LoadImageFromFile')])
-    dataset = DATASETS.build(dataset)
-    return [dataset[i]['img'] for i in range(min(count, len(dataset)))]
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if len(args.models) % 2:
         parser.error('models must come as CONFIG CHECKPOINT pairs')
-    from segkit.apis.inference import list_inputs, load_segmentor, read_image
-    from segkit.evaluation.receptive_field import (receptive_field_of,
-                                                   write_receptive_field_report)
+    from segkit.apis.receptive_field import receptive_fields
 
-    files = list_inputs(args.images)[1][:args.max_images] if args.images else None
-    results = {}
-    for config, checkpoint in zip(args.models[::2], args.models[1::2], strict=True):
-        model = load_segmentor(config, checkpoint, args.device)
-        images = ([read_image(f) for f in files] if files is not None
-                  else _test_images(model, args.max_images))
-        results[Path(config).stem] = receptive_field_of(model, images, args.patch, args.stride)
-    print(write_receptive_field_report(results, args.out))
+    pairs = list(zip(args.models[::2], args.models[1::2], strict=True))
+    print(receptive_fields(pairs, args.out, args.images, args.max_images, args.patch,
+                           args.stride, args.device))
     print(f'receptive_field.{{md,json,png}} written to {args.out}')

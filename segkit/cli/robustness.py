@@ -17,7 +17,6 @@ corruptions.png (heatmaps) and corruption_summary.png.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,67 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--device', default='cpu')
 
 
-def thing_ids(classes: tuple[str, ...], names: list[str] | None) -> list[int] | None:
-    """Class indices of the objects: ``names``, or a known dataset's things
-    (:mod:`segkit.datasets.things`)."""
-    if names:
-        unknown = sorted(set(names) - set(classes))
-        if unknown:
-            raise ValueError(f'--thing-classes {unknown} are not classes of this dataset: '
-                             f'{", ".join(classes)}')
-        return [classes.index(n) for n in names]
-    from segkit.datasets.things import known_things
-
-    things = known_things(classes)
-    return None if things is None else [classes.index(n) for n in things]
-
-
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if len(args.models) % 2:
         parser.error('models must come as CONFIG CHECKPOINT pairs')
-    pairs = list(zip(args.models[::2], args.models[1::2], strict=True))
-    names = [Path(config).stem for config, _ in pairs]
-    from segkit.evaluation.corruptions import SEVERITIES, check_severities, corruption_names
+    from segkit.apis.robustness import robustness_study
 
-    corruptions = corruption_names(args.corruptions) if args.corruptions else None
-    if args.baseline is not None and args.baseline not in names:
-        raise ValueError(f'--baseline {args.baseline!r} is not one of the models: '
-                         f'{", ".join(names)}')
-    if corruptions:
-        severities = check_severities(args.severities or SEVERITIES)
-    from segkit.apis.inference import load_segmentor
-    from segkit.apis.runner import check_data_roots
-
-    results = {}
-    for name, (config, checkpoint) in zip(names, pairs, strict=True):
-        model = load_segmentor(config, checkpoint, args.device)
-        check_data_roots(model.cfg, ('test',))
-        if corruptions:
-            from segkit.evaluation.corruption_benchmark import evaluate_corruptions
-
-            results[name] = evaluate_corruptions(model, corruptions, severities, args.seed,
-                                                 args.max_images, args.workers)
-            spent = results[name].seconds
-            print(f'{name}: making corrupted images {spent["perturbing"]:.0f} s (summed over '
-                  f'{max(args.workers, 1)} process(es)), segmenting {spent["predicting"]:.0f} s')
-        else:
-            from segkit.evaluation import evaluate_robustness
-
-            things = thing_ids(tuple(model.dataset_meta['classes']), args.thing_classes)
-            results[name] = evaluate_robustness(
-                model, args.severities or (0, 10, 20, 30, 40, 50), args.fill, args.seed,
-                args.max_images, occluder=args.occluder, thing_classes=things,
-                workers=args.workers)
-    if corruptions:
-        from segkit.evaluation.corruption_benchmark import write_corruption_report
-
-        print(write_corruption_report(results, args.out, args.baseline))
-        print(f'corruptions.{{md,csv,json,png}} and corruption_summary.png written to {args.out}')
-        return
-    from segkit.evaluation import write_robustness_report
-
-    summaries = write_robustness_report(results, args.out, args.fill, args.occluder)
-    print((Path(args.out) / 'robustness.md').read_text())
-    for name, s in summaries.items():
-        print(f'{name}: clean {s["clean_mIoU"]:.2f}, occluded mean '
-              f'{s["mean_occluded_mIoU"]:.2f}, ratio {s["ratio_to_clean"]:.3f}')
+    report = robustness_study(
+        list(zip(args.models[::2], args.models[1::2], strict=True)), args.out,
+        corruptions=args.corruptions, severities=args.severities, baseline=args.baseline,
+        occluder=args.occluder, thing_classes=args.thing_classes, fill=args.fill,
+        seed=args.seed, max_images=args.max_images, workers=args.workers, device=args.device)
+    print(report.markdown)
+    for line in report.lines:
+        print(line)
+    print(f'{report.files} written to {args.out}')

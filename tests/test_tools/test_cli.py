@@ -71,7 +71,7 @@ def test_thing_classes_of_known_datasets() -> None:
     import segkit.mmseg  # noqa: F401
     from mmseg.datasets import ADE20KDataset, CityscapesDataset
 
-    from segkit.cli.robustness import thing_ids
+    from segkit.apis.robustness import thing_ids
 
     ade = tuple(ADE20KDataset.METAINFO['classes'])
     ids = thing_ids(ade, None)
