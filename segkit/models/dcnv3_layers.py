@@ -13,8 +13,10 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmseg.models.decode_heads import UPerHead
 from mmseg.registry import MODELS
 
+from segkit.errors import DensifyError
 from segkit.ops.dcnv3 import DCNv3
 from segkit.ops.dcnv4 import DCNv4
+from segkit.ops.equivalent_stride import register_dense_rule
 from segkit.utils.deprecation import renamed
 
 __all__ = ['ChannelsLastDeformConv', 'DCNv3Conv2d', 'DCNv3UPerHead', 'DCNv4Conv2d']
@@ -75,13 +77,25 @@ class ChannelsLastDeformConv(nn.Module):
     def init_weights(self) -> None:
         self.dcn.reset_parameters()
 
-    def set_equivalent_stride(self, e: int) -> None:
-        """See :meth:`segkit.ops.DCNv3.set_equivalent_stride`."""
-        self.dcn.set_equivalent_stride(e)
+    def set_equivalent_stride(self, e: int, stride: int | None = None) -> None:
+        """See :meth:`segkit.ops.DCNv3.set_equivalent_stride` (the 1x1
+        projection after it is per-position)."""
+        self.dcn.set_equivalent_stride(e, *(() if stride is None else (stride,)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.dcn(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         return self.proj(x) if self.proj is not None else x
+
+
+@register_dense_rule(ChannelsLastDeformConv)
+def _dense_conv_layer(layer: ChannelsLastDeformConv, e: int,
+                      stride: int) -> ChannelsLastDeformConv:
+    """Equivalent stride of a DCNv3 / DCNv4 conv layer: its operator's rule."""
+    try:
+        layer.set_equivalent_stride(e, stride)
+    except ValueError as err:
+        raise DensifyError(str(err)) from None
+    return layer
 
 
 @MMENGINE_MODELS.register_module('DCNv3')
