@@ -6,8 +6,9 @@ forces an older C++ standard than torch 2.14's headers need), so only
 few places (``point_sample``, ``sigmoid_focal_loss``), which breaks
 ``import mmseg.models``. :func:`install_mmcv_ops_standin` puts this small
 module in its place, with mmcv's deformable convolutions (DCN, DCNv2: the
-classes of :mod:`segkit.ops.deform_conv`, registered as the conv layers
-``'DCN'`` and ``'DCNv2'``) and their functions, and ``CrissCrossAttention``
+classes of :mod:`segkit.ops.dcn`; ``segkit.models`` registers them as
+the conv layers ``'DCN'`` and ``'DCNv2'``, on every install) and their
+functions, and ``CrissCrossAttention``
 and ``PSAMask`` (``segkit.ops``), which mmseg's ``cc_head`` and ``psa_head``
 import behind ``except ModuleNotFoundError``. Anything else asked of it
 raises ``ModuleNotFoundError`` naming the op, which is what mmseg's optional
@@ -25,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 # DCN and DCNv2 are segkit operators with mmcv 2.1.0's classes: re-exported
-from segkit.ops.deform_conv import (DeformConv2d, DeformConv2dPack, ModulatedDeformConv2d,
+from segkit.ops.dcn import (DeformConv2d, DeformConv2dPack, ModulatedDeformConv2d,
                                     ModulatedDeformConv2dPack, deform_conv2d,
                                     modulated_deform_conv2d)
 from segkit.ops.criss_cross_attention import CrissCrossAttention
@@ -129,10 +130,6 @@ def install_mmcv_ops_standin() -> bool:
     module.__all__ = sorted(_STANDIN_OPS)  # type: ignore[attr-defined]
     sys.modules['mmcv.ops'] = module
     mmcv.ops = module  # type: ignore[attr-defined]
-    # The names under which mmcv registers its deformable convs as conv layers.
-    for name, cls in (('DCN', DeformConv2dPack), ('DCNv2', ModulatedDeformConv2dPack)):
-        if name not in MODELS.module_dict:
-            MODELS.register_module(name, module=cls)
     # as mmcv.ops does (its cc_attention.py registers the class)
     if 'CrissCrossAttention' not in MODELS.module_dict:
         MODELS.register_module('CrissCrossAttention', module=CrissCrossAttention)

@@ -78,3 +78,26 @@ def test_conv_layers_densify_exactly(layer: str, stride: int) -> None:
     x = torch.randn(1, 3, 70, 58, dtype=torch.float64)
     with torch.no_grad():
         _close(dense(x), net(x), dense.dense_info.est(8 * stride), rtol=1e-10)
+
+
+def test_segkit_conv_layers_are_registered_on_every_install() -> None:
+    """build_conv_layer builds segkit's classes for the six conv-layer types,
+    also where compiled mmcv registered its own 'DCN' / 'DCNv2' first (a
+    registry holding other classes under those names, as mmcv.ops leaves it)."""
+    from mmengine.registry import MODELS as MMENGINE_MODELS
+    from mmengine.registry import Registry
+
+    from segkit.models.conv_layers import CONV_LAYERS, register_conv_layers
+    from segkit.ops import DeformConv2dPack, ModulatedDeformConv2dPack
+
+    assert set(CONV_LAYERS) == {'DCN', 'DCNv2', 'DCNv3', 'DCNv4', 'DCLS', 'Shaped'}
+    for name, layer in CONV_LAYERS.items():
+        assert MMENGINE_MODELS.get(name) is layer
+    assert isinstance(build_conv_layer(dict(type='DCN'), 4, 4, 3), DeformConv2dPack)
+    assert isinstance(build_conv_layer(dict(type='DCNv2'), 4, 4, 3), ModulatedDeformConv2dPack)
+    with_mmcv = Registry('models with compiled mmcv')
+    for name in ('DCN', 'DCNv2'):
+        with_mmcv.register_module(name, module=type(f'Mmcv{name}', (torch.nn.Module,), {}))
+    register_conv_layers(with_mmcv)
+    assert with_mmcv.get('DCN') is DeformConv2dPack
+    assert with_mmcv.get('DCNv2') is ModulatedDeformConv2dPack

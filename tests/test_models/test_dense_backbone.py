@@ -99,7 +99,7 @@ def test_verify_catches_a_wrong_rule_after_loading(tmp_path) -> None:
     left as they are): fresh, its zero offsets hide the error; verify() with
     loaded offsets names it."""
     from segkit.errors import DensifyError
-    from segkit.models.dcnv3_layers import ChannelsLastDeformConv
+    from segkit.models.conv_layers import ChannelsLastDeformConv
     from segkit.ops.equivalent_stride import _RULES, register_dense_rule
     from tests.test_ops.test_densify import _randomised
 

@@ -17,12 +17,12 @@ SCRIPT = f'''
 import sys
 import torch, torchvision
 import segkit, segkit.ops
-from segkit.ops import (DCNv3, Dcls2d, ModulatedDeformConv2dPack, dcnv3_cpu_kernel_available,
+from segkit.ops import (DCNv3, Dcls2d, ModulatedDeformConv2dPack, cpu_kernel_available,
                         densify)
 
 layer = Dcls2d(8, 8, kernel_count=5, dilated_kernel_size=7, padding=3, groups=8, version='v0')
 assert layer(torch.randn(2, 8, 20, 20)).shape == (2, 8, 20, 20)
-assert dcnv3_cpu_kernel_available(), 'the C++ DCNv3 kernel did not build'
+assert cpu_kernel_available(), 'the C++ DCNv3 kernel did not build'
 dcn = DCNv3(32, group=4, impl='cpu')
 out = dcn(torch.randn(2, 14, 14, 32, requires_grad=True))
 out.sum().backward()

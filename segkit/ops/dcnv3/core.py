@@ -21,7 +21,7 @@ from ..deform_sampling import (DeformGeometry, Impl, Implementations, dcnv3_posi
                                sample_cpu, sample_gather, sample_reference)
 
 __all__ = ['DCNV3', 'dcnv3_core', 'dcnv3_core_cpu', 'dcnv3_core_gather', 'dcnv3_core_reference',
-           'dcnv3_core_triton', 'run_core']
+           'dcnv3_core_triton', 'run_dcnv3_core']
 
 
 def dcnv3_core_reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
@@ -100,10 +100,10 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     """
     g = DeformGeometry(kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
                        dilation_w, group, group_channels, offset_scale)
-    return run_core(input, offset, mask, g, impl)
+    return run_dcnv3_core(input, offset, mask, g, impl)
 
 
-def run_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-             geometry: DeformGeometry, impl: Impl = 'auto') -> torch.Tensor:
+def run_dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
+                   geometry: DeformGeometry, impl: Impl = 'auto') -> torch.Tensor:
     """:func:`dcnv3_core` with the sampling grid as one :class:`DeformGeometry`."""
     return run(DCNV3, (input, offset, mask), geometry, impl)

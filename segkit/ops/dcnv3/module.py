@@ -15,7 +15,7 @@ from segkit.errors import DensifyError
 
 from ..deform_sampling import DeformGeometry, Impl
 from ..equivalent_stride import register_dense_rule, run_phased
-from .core import run_core
+from .core import run_dcnv3_core
 
 __all__ = ['DCNv3']
 
@@ -158,7 +158,7 @@ class DCNv3(nn.Module):
         h, w = x1.shape[1:3]
         offset = self.offset(x1)
         mask = F.softmax(self.mask(x1).view(n, h, w, self.group, -1), -1).view(n, h, w, -1)
-        x = run_core(x, offset, mask, geometry, self.impl)
+        x = run_dcnv3_core(x, offset, mask, geometry, self.impl)
         if self.center_feature_scale:
             scale = torch.sigmoid(F.linear(x1, self.center_feature_scale_proj_weight,
                                            self.center_feature_scale_proj_bias))

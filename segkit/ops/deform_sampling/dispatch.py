@@ -1,6 +1,6 @@
 """Choosing a sampling implementation, for every deformable version alike.
 
-Each version (DCNv3, DCNv4) gives its four implementations of one function
+Each version (DCN and DCNv2, DCNv3, DCNv4) gives its four implementations of one function
 ``(input, *tensors, geometry) -> output`` as :class:`Implementations`;
 :func:`run` picks one. ``'auto'`` takes ``'reference'`` under
 ``torch.jit.trace`` and ``torch.export`` (and so for ONNX export and FLOP
@@ -8,7 +8,8 @@ counting), ``'cpu'`` for CPU tensors when the C++ kernel builds, and
 ``'triton'`` for CUDA tensors when its kernels compile and run (tried once
 per configuration on a tiny probe; if not, segkit warns once and goes on);
 otherwise ``'gather'`` for inference and ``'reference'`` for training. The
-environment variable ``SEGKIT_DEFORM_IMPL`` overrides ``'auto'``.
+environment variable ``SEGKIT_DEFORM_IMPL`` overrides ``'auto'`` for all
+of them.
 
 Every implementation computes in float32 (float64 when an input is float64)
 and returns the input's dtype, so under autocast the sampling positions keep
@@ -113,19 +114,26 @@ def _auto(impls: Implementations, tensors: tuple[torch.Tensor, ...],
     return _widened(fn, tensors, g)
 
 
-_warned_old_variable = False
+# deprecated variables: SEGKIT_DCNV3_IMPL (DCNv3 and DCNv4, segkit 0.1) and
+# SEGKIT_DCN_IMPL (DCN and DCNv2, whose two paths were torchvision's kernel,
+# now the shared core's, and 'grid_sample', now 'reference'), each warned once
+_OLD_VARIABLES = {'SEGKIT_DCNV3_IMPL': ('DCNv3', 'DCNv4'), 'SEGKIT_DCN_IMPL': ('DCN',)}
+_OLD_VALUES = {'grid_sample': 'reference', 'torchvision': 'auto'}
+_warned: set[str] = set()
 
 
-def _impl_from_environment() -> str:
-    global _warned_old_variable
+def _impl_from_environment(version: str) -> str:
     if 'SEGKIT_DEFORM_IMPL' in os.environ:
         return os.environ['SEGKIT_DEFORM_IMPL']
-    if 'SEGKIT_DCNV3_IMPL' in os.environ:
-        if not _warned_old_variable:
-            _warned_old_variable = True
-            warnings.warn("segkit: SEGKIT_DCNV3_IMPL is deprecated and will be removed in the "
-                          "next release; use 'SEGKIT_DEFORM_IMPL'", FutureWarning, stacklevel=4)
-        return os.environ['SEGKIT_DCNV3_IMPL']
+    for variable, versions in _OLD_VARIABLES.items():
+        if variable in os.environ and version in versions:
+            if variable not in _warned:
+                _warned.add(variable)
+                warnings.warn(f"segkit: {variable} is deprecated and will be removed in the "
+                              "next release; use 'SEGKIT_DEFORM_IMPL'", FutureWarning,
+                              stacklevel=4)
+            value = os.environ[variable]
+            return _OLD_VALUES.get(value, value)
     return 'auto'
 
 
@@ -133,7 +141,7 @@ def run(impls: Implementations, tensors: tuple[torch.Tensor, ...], g: DeformGeom
         impl: Impl = 'auto') -> torch.Tensor:
     """The version's core by ``impl`` (see the module docstring)."""
     if impl == 'auto':
-        impl = _impl_from_environment()  # type: ignore[assignment]
+        impl = _impl_from_environment(impls.name)  # type: ignore[assignment]
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
     if impl == 'auto':  # widens per path
