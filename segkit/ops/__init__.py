@@ -22,14 +22,17 @@ from .densify import DenseInfo, densify, verify_dense
 from .equivalent_stride import (EAvgPool2d, EMaxPool2d, PhaseDecomposed, SampledGlobalPool,
                                 dense_layer, econv2d_, phase_merge, phase_split,
                                 register_dense_rule, run_phased)
+from .ms_deform_attn import (FlashDeformAttn, MSDeformAttn, MultiScaleDeformableAttention,
+                             multi_scale_deformable_attn)
 from .psa_mask import PSAMask, psa_mask
 from .shaped_conv import ShapedConv2d, kernel_footprint, square_to_shaped
 
 __all__ = [
     # the operators, with their originals' signatures
     'ConstructedKernelConv', 'DCNv3', 'DCNv4', 'Dcls2d', 'DeformConv2d', 'DeformConv2dPack',
-    'ModulatedDeformConv2d', 'ModulatedDeformConv2dPack', 'ShapedConv2d',
-    'dcnv3_core', 'dcnv4_core', 'deform_conv2d', 'modulated_deform_conv2d',
+    'FlashDeformAttn', 'MSDeformAttn', 'ModulatedDeformConv2d', 'ModulatedDeformConv2dPack',
+    'MultiScaleDeformableAttention', 'ShapedConv2d', 'dcnv3_core', 'dcnv4_core',
+    'deform_conv2d', 'modulated_deform_conv2d', 'multi_scale_deformable_attn',
     # the deformable-sampling core they share
     'DeformGeometry', 'cpu_kernel_available',
     # DCLS and designed shapes

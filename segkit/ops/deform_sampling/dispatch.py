@@ -23,18 +23,25 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import torch
 
 from . import cpu
-from .geometry import DeformGeometry
 
-__all__ = ['IMPLS', 'Impl', 'Implementations', 'run']
+__all__ = ['Geometry', 'IMPLS', 'Impl', 'Implementations', 'run']
 
 Impl = Literal['auto', 'reference', 'cpu', 'triton', 'gather']
 IMPLS = get_args(Impl)
 Fn = Callable[..., torch.Tensor]
+
+
+class Geometry(Protocol):
+    """What a version's implementations take besides tensors: hashable (the
+    Triton probe is cached per geometry) and able to make a tiny probe of
+    its tensors (:class:`DeformGeometry`, the multi-scale attention's levels)."""
+
+    def probe(self, tensors: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]: ...
 
 
 @dataclass
@@ -56,19 +63,17 @@ _triton_works: dict[tuple, bool] = {}
 
 
 def _probe_triton(impls: Implementations, tensors: tuple[torch.Tensor, ...],
-                  g: DeformGeometry) -> None:
-    """Forward and backward of the Triton kernels on a tiny map with the
-    configuration of these tensors, so that both compile (or fail) now."""
-    h, w = g.smallest_input()
-    h_out, w_out = g.output_size(h, w)
-    probe = [tensors[0].new_zeros(1, h, w, tensors[0].shape[-1]).requires_grad_()]
-    probe += [t.new_zeros(1, h_out, w_out, t.shape[-1]).requires_grad_() for t in tensors[1:]]
+                  g: Geometry) -> None:
+    """Forward and backward of the Triton kernels on a tiny probe with the
+    configuration of these tensors (:meth:`DeformGeometry.probe`), so that
+    both compile (or fail) now."""
+    probe = [t.requires_grad_() for t in g.probe(tensors)]
     with torch.enable_grad():
         impls.triton(*probe, g).float().sum().backward()
 
 
 def _try_triton(impls: Implementations, tensors: tuple[torch.Tensor, ...],
-                g: DeformGeometry) -> torch.Tensor | None:
+                g: Geometry) -> torch.Tensor | None:
     """``impls.triton``, or None where Triton does not work.
 
     The first call of each configuration runs both kernels on a tiny probe;
@@ -95,7 +100,7 @@ def _try_triton(impls: Implementations, tensors: tuple[torch.Tensor, ...],
 
 
 def _auto(impls: Implementations, tensors: tuple[torch.Tensor, ...],
-          g: DeformGeometry) -> torch.Tensor:
+          g: Geometry) -> torch.Tensor:
     if torch.jit.is_tracing() or torch.compiler.is_exporting():
         # tracers and exporters (torch.jit.trace, torch.export, ONNX, FLOP
         # counters) record PyTorch ops; the compiled kernels are opaque to them
@@ -137,7 +142,7 @@ def _impl_from_environment(version: str) -> str:
     return 'auto'
 
 
-def run(impls: Implementations, tensors: tuple[torch.Tensor, ...], g: DeformGeometry,
+def run(impls: Implementations, tensors: tuple[torch.Tensor, ...], g: Geometry,
         impl: Impl = 'auto') -> torch.Tensor:
     """The version's core by ``impl`` (see the module docstring)."""
     if impl == 'auto':
@@ -151,7 +156,7 @@ def run(impls: Implementations, tensors: tuple[torch.Tensor, ...], g: DeformGeom
     return _widened(getattr(impls, impl), tensors, g)
 
 
-def _widened(fn: Fn, tensors: tuple[torch.Tensor, ...], g: DeformGeometry) -> torch.Tensor:
+def _widened(fn: Fn, tensors: tuple[torch.Tensor, ...], g: Geometry) -> torch.Tensor:
     """``fn`` computed in float32, or float64 if any input is float64, and
     returned in the input's dtype: for reduced precision or mixed dtypes (as
     autocast gives), with autocast off so it does not narrow the operator's
