@@ -84,15 +84,15 @@ def _levels(value: torch.Tensor, locations: torch.Tensor, weights: torch.Tensor,
     g.check(value, locations, weights)
     bs, _, heads, channels = value.shape
     queries, points = locations.shape[1], locations.shape[4]
-    start = 0
-    for level, (h, w) in enumerate(g.shapes):
-        value_l = value[:, start:start + h * w].reshape(bs, h, w, heads * channels)
-        start += h * w
-        loc = locations[:, :, :, level].unsqueeze(1)
+    # NOTE: split / unbind, not one slice per level: their backward assembles
+    # each gradient once instead of adding a zero-padded full-size copy per level
+    values = value.split([h * w for h, w in g.shapes], dim=1)
+    for (h, w), value_l, loc, weight in zip(g.shapes, values, locations.unbind(3),
+                                            weights.unbind(3)):
+        x, y = (loc * loc.new_tensor([w, h]) - 0.5).unsqueeze(1).unbind(-1)
         # pixel centres at (i + 0.5) / size -> pixels with centres at integers
-        yield value_l, Samples(loc[..., 0] * w - 0.5, loc[..., 1] * h - 0.5,
-                               weights[:, :, :, level].unsqueeze(1), bs, h, w, 1, queries,
-                               heads, channels, points)
+        yield value_l.reshape(bs, h, w, heads * channels), Samples(
+            x, y, weight.unsqueeze(1), bs, h, w, 1, queries, heads, channels, points)
 
 
 def _summed(sampler: Callable[[torch.Tensor, Samples], torch.Tensor]
