@@ -29,36 +29,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..deform_sampling import (DeformGeometry, Impl, Implementations, dcn_positions, run,
-                               sample_cpu, sample_gather, sample_reference)
+from ..deform_sampling import DeformGeometry, Impl, Implementations, dcn_positions, run
 
 __all__ = ['DCN', 'dcn_columns', 'deform_conv_core']
 
 
-def _reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-               geometry: DeformGeometry) -> torch.Tensor:
-    return sample_reference(input, dcn_positions(input, offset, mask, geometry))
-
-
-def _gather(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-            geometry: DeformGeometry) -> torch.Tensor:
-    return sample_gather(input, dcn_positions(input, offset, mask, geometry))
-
-
-def _cpu(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-         geometry: DeformGeometry) -> torch.Tensor:
-    return sample_cpu(input, dcn_positions(input, offset, mask, geometry))
-
-
-def _triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-            geometry: DeformGeometry) -> torch.Tensor:
-    from ..deform_sampling.triton_kernels import sample_triton  # imports triton: only when used
-
-    return sample_triton(input, dcn_positions(input, offset, mask, geometry))
-
-
 # the implementations 'auto' chooses from (tests replace some of them)
-DCN = Implementations('DCN', reference=_reference, cpu=_cpu, triton=_triton, gather=_gather)
+DCN = Implementations.of_rule('DCN', dcn_positions)
 
 
 def dcn_columns(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,

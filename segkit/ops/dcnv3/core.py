@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from ..deform_sampling import (DeformGeometry, Impl, Implementations, dcnv3_positions, run,
-                               sample_cpu, sample_gather, sample_reference)
+                               sample_cpu, sample_gather, sample_reference, sample_triton)
 
 __all__ = ['DCNV3', 'dcnv3_core', 'dcnv3_core_cpu', 'dcnv3_core_gather', 'dcnv3_core_reference',
            'dcnv3_core_triton', 'run_dcnv3_core']
@@ -52,8 +52,6 @@ def dcnv3_core_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Ten
                       geometry: DeformGeometry) -> torch.Tensor:
     """DCNv3 core by the Triton kernels (CUDA tensors, or CPU ones under
     ``TRITON_INTERPRET=1``); see :func:`dcnv3_core`."""
-    from ..deform_sampling.triton_kernels import sample_triton  # imports triton: only when used
-
     return sample_triton(input, dcnv3_positions(input, offset, mask, geometry))
 
 

@@ -21,7 +21,7 @@ One module per idea:
 - :mod:`.dispatch`: which implementation ``impl='auto'`` takes.
 """
 from .cpu import cpu_kernel_available, packed_sample_cpu, sample_cpu
-from .dispatch import IMPLS, Impl, Implementations, run
+from .dispatch import IMPLS, Impl, Implementations, run, sample_triton
 from .gather import sample_gather
 from .geometry import DeformGeometry
 from .positions import (Samples, dcn_positions, dcnv3_positions, dcnv4_positions, packed_width,
@@ -31,4 +31,4 @@ from .reference import sample_reference
 __all__ = ['DeformGeometry', 'IMPLS', 'Impl', 'Implementations', 'Samples',
            'cpu_kernel_available', 'dcn_positions', 'dcnv3_positions', 'dcnv4_positions',
            'packed_sample_cpu', 'packed_width', 'run', 'sample_cpu', 'sample_gather',
-           'sample_reference', 'split_packed']
+           'sample_reference', 'sample_triton', 'split_packed']

@@ -28,8 +28,11 @@ from typing import Literal, Protocol, get_args
 import torch
 
 from . import cpu
+from .gather import sample_gather
+from .positions import Samples
+from .reference import sample_reference
 
-__all__ = ['Geometry', 'IMPLS', 'Impl', 'Implementations', 'run']
+__all__ = ['Geometry', 'IMPLS', 'Impl', 'Implementations', 'run', 'sample_triton']
 
 Impl = Literal['auto', 'reference', 'cpu', 'triton', 'gather']
 IMPLS = get_args(Impl)
@@ -55,6 +58,24 @@ class Implementations:
     cpu: Fn
     triton: Fn
     gather: Fn
+
+    @classmethod
+    def of_rule(cls, name: str, rule: Callable[..., Samples]) -> 'Implementations':
+        """The four implementations of a version whose position rule
+        ``rule(input, *tensors, geometry)`` gives every sample's position
+        (:class:`~.positions.Samples`): each shared sampler on them."""
+        def on(sampler: Callable[[torch.Tensor, Samples], torch.Tensor]) -> Fn:
+            return lambda input, *tensors: sampler(input, rule(input, *tensors))
+        return cls(name, reference=on(sample_reference), cpu=on(cpu.sample_cpu),
+                   triton=on(sample_triton), gather=on(sample_gather))
+
+
+def sample_triton(input: torch.Tensor, s: Samples) -> torch.Tensor:
+    """Precomputed positions by the Triton kernels, importing Triton only
+    when called (:func:`.triton_kernels.sample_triton`)."""
+    from . import triton_kernels  # imports triton: only when used
+
+    return triton_kernels.sample_triton(input, s)
 
 
 # Whether the Triton kernels compiled and ran, per configuration they are

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from ..deform_sampling import (Impl, Implementations, Samples, run, sample_cpu, sample_gather,
-                               sample_reference)
+                               sample_reference, sample_triton)
 
 __all__ = ['MSDA', 'LevelShapes', 'multi_scale_deformable_attn']
 
@@ -107,15 +107,9 @@ def _summed(sampler: Callable[[torch.Tensor, Samples], torch.Tensor]
     return fn
 
 
-def _triton(value_l: torch.Tensor, samples: Samples) -> torch.Tensor:
-    from ..deform_sampling.triton_kernels import sample_triton  # imports triton: only when used
-
-    return sample_triton(value_l, samples)
-
-
 # the implementations 'auto' chooses from (tests replace some of them)
 MSDA = Implementations('MultiScaleDeformableAttention', reference=_summed(sample_reference),
-                       cpu=_summed(sample_cpu), triton=_summed(_triton),
+                       cpu=_summed(sample_cpu), triton=_summed(sample_triton),
                        gather=_summed(sample_gather))
 
 
