@@ -182,16 +182,17 @@ def plot_class_pixels(report: FolderReport, path: str | os.PathLike) -> Path | N
     """A bar plot of the training pixels per class (log scale when classes
     differ more than 100-fold); None when there is nothing to plot."""
     counts = report.class_pixels()
-    n = max(len(report.classes), max(counts, default=-1) + 1)
-    if not n:
+    ids = sorted(set(range(len(report.classes))) | set(counts))
+    if not ids:
         return None
     plt = pyplot()
-    names = [report.classes[i] if i < len(report.classes) else f'{i} (?)' for i in range(n)]
-    values = [counts.get(i, 0) for i in range(n)]
+    names = [report.classes[i] if i < len(report.classes) else f'{i} (?)' for i in ids]
+    values = [counts.get(i, 0) for i in ids]
+    n = len(ids)
     fig, ax = plt.subplots(figsize=(max(4.0, 0.35 * n + 2), 3.5), layout='constrained')
     palette = report.table.palette if report.table and report.table.colors else report.palette
     colors = [[c / 255 for c in palette[i]] if palette and i < len(palette) else 'tab:blue'
-              for i in range(n)]
+              for i in ids]
     ax.bar(range(n), values, color=colors, edgecolor='black', linewidth=0.5)
     ax.set_xticks(range(n), names, rotation=60 if n > 6 else 0, ha='right' if n > 6 else 'center')
     positive = [v for v in values if v]

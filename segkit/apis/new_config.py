@@ -150,12 +150,14 @@ def scale_schedule(schedulers: list[dict], old_iters: int, new_iters: int) -> li
 # ----------------------------------------------------------------- pipelines
 
 def _rewrite(steps: list, crop: tuple[int, int] | None, scale: tuple[int, int],
-             num_classes: int, ignore_index: int, colors: bool) -> list:
-    """The recipe's pipeline for this data: its loading, check, crop and scales."""
+             old_scale: tuple[int, int] | None, ignore_index: int, colors: bool) -> list:
+    """The recipe's pipeline for this data: its loading, check, crop and
+    scales (the recipe's ``old_scale`` becomes ``scale``; other scales, as
+    those of a multi-scale test, keep their ratio to it)."""
     result = []
     for step in copy.deepcopy(steps):
         if isinstance(step, list):  # TestTimeAug's groups
-            result.append(_rewrite(step, crop, scale, num_classes, ignore_index, colors))
+            result.append(_rewrite(step, crop, scale, old_scale, ignore_index, colors))
             continue
         kind = step.get('type')
         if kind == 'LoadAnnotations':
@@ -170,9 +172,13 @@ def _rewrite(steps: list, crop: tuple[int, int] | None, scale: tuple[int, int],
             if ignore_index != 255:
                 step['ignore_index'] = ignore_index
         elif kind in ('RandomResize', 'Resize') and 'scale' in step:
-            step['scale'] = Ref('img_scale')
+            old = tuple(step['scale'])
+            if old_scale is None or old == old_scale or len(old) != 2:
+                step['scale'] = Ref('img_scale')
+            else:
+                step['scale'] = tuple(round(o * n / b) for o, n, b in zip(old, scale, old_scale))
         elif kind == 'TestTimeAug':
-            step['transforms'] = _rewrite(step['transforms'], crop, scale, num_classes,
+            step['transforms'] = _rewrite(step['transforms'], crop, scale, old_scale,
                                           ignore_index, colors)
         result.append(step)
     return result
@@ -359,13 +365,13 @@ def new_config(model: str | os.PathLike, data: str | os.PathLike,
     leaf['num_classes'] = len(report.classes)
     leaf['crop_size'] = crop
     leaf['img_scale'] = scale
-    leaf['train_pipeline'] = _rewrite(train_ds.get('pipeline', []), crop, scale,
-                                      len(report.classes), ignore_index, colors)
-    leaf['test_pipeline'] = _rewrite(val_ds.get('pipeline', []), crop, scale,
-                                     len(report.classes), ignore_index, colors)
-    if colors and base.get('tta_pipeline'):
-        leaf['tta_pipeline'] = _rewrite(base.tta_pipeline, crop, scale, len(report.classes),
-                                        ignore_index, colors)
+    old_scale = next((tuple(s['scale']) for s in val_ds.get('pipeline', [])
+                      if s.get('type') == 'Resize' and 'scale' in s), None)
+    for key, steps in (('train_pipeline', train_ds.get('pipeline', [])),
+                       ('test_pipeline', val_ds.get('pipeline', [])),
+                       ('tta_pipeline', base.get('tta_pipeline'))):
+        if steps:
+            leaf[key] = _rewrite(steps, crop, scale, old_scale, ignore_index, colors)
     leaf['train_dataloader'] = dict(batch_size=batch_size,
                                     dataset=dataset('train', 'train_pipeline'))
     leaf['val_dataloader'] = dict(dataset=dataset('val', 'test_pipeline'))
@@ -398,7 +404,8 @@ def new_config(model: str | os.PathLike, data: str | os.PathLike,
     hooks: dict[str, Any] = {}
     checkpoint = (base.get('default_hooks') or {}).get('checkpoint') or {}
     if checkpoint.get('interval'):
-        hooks['checkpoint'] = dict(interval=min(iters, max(1, round(
+        # scaled, but not more often than every 20th of the run (saving costs)
+        hooks['checkpoint'] = dict(interval=min(iters, max(1, iters // 20, round(
             checkpoint['interval'] * factor))))
     logger = (base.get('default_hooks') or {}).get('logger') or {}
     if logger.get('interval') and logger['interval'] > max(1, iters // 10):

@@ -122,6 +122,8 @@ class FolderReport:
         """Class index -> training pixels, all splits (values above the
         classes included, as they are)."""
         result: Counter = Counter()
+        if self.colour_masks and self.table is None:
+            return result  # colours, no classes yet
         for value, count in self.total_pixels.items():
             cls = self.class_of(value)
             if cls is not None:

@@ -13,6 +13,8 @@ import numpy as np
 CLASSES = ('background', 'scratch', 'dent')
 COLORS = ((0, 0, 0), (220, 20, 60), (0, 128, 255))
 SIZE = 32
+MISTAKES = ['missing mask', 'size mismatch', 'value above classes', 'rgb without table',
+            'unreadable file']
 
 
 def _label(rng: np.random.Generator, index: int) -> np.ndarray:
@@ -89,3 +91,31 @@ def make_folder_data(root: Path, fmt: str = 'indices', splits: bool = False, num
     if classes or (classes is None and fmt == 'rgb'):
         write_classes(root, colors=fmt == 'rgb')
     return labels
+
+
+def make_mistake(root: Path, mistake: str) -> str:
+    """Makes one of :data:`MISTAKES` in a folder of :func:`make_folder_data`
+    (indices, no split folders); returns the file it is about."""
+    import shutil
+
+    from PIL import Image
+
+    if mistake == 'missing mask':
+        (root / 'masks/part_03.png').unlink()
+        return 'images/part_03.JPG'
+    if mistake == 'size mismatch':
+        Image.new('L', (20, 32)).save(root / 'masks/part_04.png')
+        return 'masks/part_04.png'
+    if mistake == 'value above classes':
+        label = np.array(Image.open(root / 'masks/part_05.png'))
+        label[0, :5] = 7
+        Image.fromarray(label).save(root / 'masks/part_05.png')
+        return 'masks/part_05.png'
+    if mistake == 'rgb without table':  # colour masks, and no classes.txt
+        shutil.rmtree(root)
+        make_folder_data(root, 'rgb', classes=False)
+        return 'masks/part_00.png'
+    if mistake == 'unreadable file':
+        (root / 'images/part_02.png').write_bytes(b'\x89PNG\r\n\x1a\n broken')
+        return 'images/part_02.png'
+    raise ValueError(mistake)
