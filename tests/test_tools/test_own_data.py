@@ -73,7 +73,7 @@ def test_config_new_train_test(parts, tmp_path: Path) -> None:
         '--crop', '32', '32', '--iters', '4', '--batch-size', '4', '--out', config,
         '--cfg-options', *LOADERS)
     assert 'validation: no val folder: validation holds out every 5th pair' in made.stdout
-    assert 'subset='"'"'val'"'"'' in config.read_text() and 'val_every=5' in config.read_text()
+    assert "subset='val'" in config.read_text() and 'val_every=5' in config.read_text()
     work = tmp_path / 'work'
     trained = run_tool_in_process('tools/train.py', config, '--work-dir', work, '--tensorboard')
     log = trained.stdout + trained.stderr
