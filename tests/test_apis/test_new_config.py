@@ -67,7 +67,8 @@ def test_heads_as_a_list_and_no_auxiliary_head(tmp_path: Path, rgb_folder: Path)
         "         loss_decode=dict(type='CrossEntropyLoss', class_weight=[1.0] * 7))])\n")
     made = new_config(base, rgb_folder, iters=100, out=tmp_path / 'b.py')
     cfg = load_config(made.path)
-    assert [h.num_classes for h in cfg.model.decode_head] == [3, 3]
+    assert [(h.type, h.channels, h.num_classes) for h in cfg.model.decode_head] == [
+        ('FCNHead', 8, 3), ('FCNHead', 8, 3)]  # a list is written whole
     assert cfg.model.decode_head[1].loss_decode.class_weight is None
     assert 'auxiliary_head' not in cfg.model or cfg.model.auxiliary_head is None
     # the sample schedule: warm-up 50 and poly 50..500, scaled to 100
@@ -130,15 +131,17 @@ def test_scale_schedule() -> None:
 def test_training_curves_from_scalars(tmp_path: Path) -> None:
     from segkit.apis.curves import plot_training_curves, read_scalars
 
-    for run, steps in (('20260101_000000', (1, 2, 3)), ('20260102_000000', (3, 4))):
+    for i, (run, steps) in enumerate((('20260101_000000', (1, 2, 3)),
+                                      ('20260102_000000', (3, 4)))):
         vis = tmp_path / run / 'vis_data'
         vis.mkdir(parents=True)
-        lines = [json.dumps({'loss': 1.0 / s, 'decode.loss_ce': 0.5 / s, 'aux.loss_ce': 0.5 / s,
-                             'step': s}) for s in steps]
+        lines = [json.dumps({'loss': i + 1.0 / s, 'decode.loss_ce': 0.5 / s,
+                             'aux.loss_ce': 0.5 / s, 'step': s}) for s in steps]
         lines.append(json.dumps({'mIoU': 10.0 * steps[-1], 'aAcc': 50.0, 'step': steps[-1]}))
         (vis / 'scalars.json').write_text('\n'.join(lines) + '\n{"cut')
     train, val = read_scalars(tmp_path)
-    assert sorted(train) == [1, 2, 3, 4] and {s: v['mIoU'] for s, v in val.items()} == {
+    assert sorted(train) == [1, 2, 3, 4] and train[3]['loss'] == 1 + 1 / 3  # the later run
+    assert {s: v['mIoU'] for s, v in val.items()} == {
         3: 30.0, 4: 40.0}
     path = plot_training_curves(tmp_path)
     assert path == tmp_path / 'training_curves.png' and path.read_bytes()[:4] == b'\x89PNG'
