@@ -91,9 +91,12 @@ def _pixel_rows(report: FolderReport) -> list[list[Any]]:
     rows = []
     for value in sorted(total):
         cls = report.class_of(value)
-        name = ('ignored' if cls is None else report.classes[cls] if cls < len(report.classes)
+        unmapped = report.colour_masks and report.table is None and report.format == 'rgb'
+        name = ('?' if unmapped else 'ignored' if cls is None else report.classes[cls]
+                if cls < len(report.classes)
                 else f'? (>= {len(report.classes)} classes)' if report.classes else '?')
-        rows.append([report.value_name(value), '-' if cls is None else cls, name,
+        rows.append([report.value_name(value), '?' if unmapped else '-' if cls is None else cls,
+                     name,
                      *([report.pixels[s].get(value, 0) for s in splits] if len(splits) > 1
                        else []),
                      total[value], f'{100 * total[value] / pixels:.2f}',
@@ -158,8 +161,9 @@ def format_report(report: FolderReport, shown: int | None = SHOWN) -> str:
         lines += _problem_lines(report.errors, root, shown)
         lines += ['', f'FAILED: {len(report.errors)} error(s)']
     else:
-        lines += ['', 'OK: ready to train (segkit config new --model NAME --data '
-                      f'{root})']
+        flags = (' --reduce-zero-label' if report.reduce_zero_label else '') + (
+            f' --ignore-index {report.ignore_index}' if report.ignore_index != 255 else '')
+        lines += ['', f'OK: ready to train (segkit config new --model NAME --data {root}{flags})']
     return '\n'.join(lines)
 
 

@@ -115,7 +115,10 @@ class FolderReport:
         return total
 
     def class_of(self, value: int) -> int | None:
-        """The class a label value trains as (None: ignored)."""
+        """The class a label value trains as (None: ignored, or a colour of
+        colour masks without a table)."""
+        if self.colour_masks and self.table is None and self.format == 'rgb':
+            return None
         return train_label(value, self.reduce_zero_label, self.ignore_index)
 
     def class_pixels(self) -> Counter:
@@ -272,6 +275,8 @@ def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
     _classes(report, table, num_classes)
     _values(report, results)
     _hints(report)
+    for problems in (errors, warnings):
+        problems.sort(key=lambda p: (bool(p.path), p.path))
     return report
 
 
@@ -287,7 +292,8 @@ def _classes(report: FolderReport, table: ClassTable | None, num_classes: int | 
         report.class_source = f'{num_classes} (--num-classes)'
         return
     if report.colour_masks:
-        return  # an error says the table is missing; colours are no classes
+        report.class_source = "none: RGB colour masks need a classes file of 'name r g b' lines"
+        return
     found = [c for v in report.total_pixels if (c := report.class_of(v)) is not None]
     count = max(found) + 1 if found else 0
     report.classes = tuple(f'class_{v + first}' for v in range(count))
@@ -327,6 +333,13 @@ def _hints(report: FolderReport) -> None:
     total = report.total_pixels
     pixels = sum(total.values()) or 1
     n = len(report.classes)
+    if report.colour_masks and report.table is None:
+        if report.format == 'rgb':
+            found = ', '.join(format_color(c) for c, _ in total.most_common(10))
+            report.hints.append(f"colours found (most pixels first): {found}"
+                                f"{' ...' if len(total) > 10 else ''}: a classes file names "
+                                "each as a line 'name r g b'")
+        return
     for value in sorted(total):
         cls = report.class_of(value)
         if report.colour_masks:
@@ -337,13 +350,14 @@ def _hints(report: FolderReport) -> None:
         thin, edge = report.thin[value] / total[value], report.edge[value] / total[value]
         where = ('mostly along the image edges (a frame)' if edge > 0.5 else
                  'mostly thin lines (outlines between regions, as VOC\'s borders)' if thin > 0.6
-                 else 'in regions (unlabelled areas)')
-        name = 'ignore colour' if report.colour_masks else f'value {value}'
-        status = ('ignored (the ignore index)' if cls is None else
-                  f'NOT ignored (the ignore index is {report.ignore_index})')
+                 else None)
         masks = f'{report.masks_with[value]} of {sum(report.formats.values())} masks'
-        report.hints.append(f'{name}: {share:.1%} of the pixels, in {masks}, {where}: looks '
-                            f'like an ignore label; {status}')
+        if cls is None:
+            report.hints.append(f'value {value}: {share:.1%} of the pixels, in {masks}, '
+                                f'{where or "in regions"}: ignored (the ignore index)')
+        elif where:
+            report.hints.append(f'value {value}: {share:.1%} of the pixels, in {masks}, {where}: '
+                                f'looks like an ignore label: --ignore-index {value} ignores it')
     if report.reduce_zero_label:
         if 0 not in total:
             report.hints.append('reduce_zero_label is on but no mask holds 0: nothing is ignored '
@@ -362,6 +376,11 @@ def _hints(report: FolderReport) -> None:
         report.hints.append(f"class 0 is {report.classes[0]!r}: it is learnt and scored as a "
                             'class (reduce_zero_label off); if it means "unlabelled", '
                             '--reduce-zero-label ignores it instead')
+    elif report.thin[0] > 0.6 * total[0] and not report.colour_masks:
+        report.hints.append(f'value 0: {total[0] / pixels:.1%} of the pixels, mostly thin lines '
+                            'and rims between the other values: it looks like '
+                            '"unlabelled/other" rather than a class; if so, '
+                            '--reduce-zero-label ignores it (as ADE20K)')
     elif total[0] / pixels >= DOMINANT:
         report.hints.append(f'0 covers {total[0] / pixels:.0%} of the pixels: if it means '
                             'background/other rather than a class you want scored, '

@@ -108,7 +108,7 @@ def make_mistake(root: Path, mistake: str) -> str:
         return 'masks/part_04.png'
     if mistake == 'value above classes':
         label = np.array(Image.open(root / 'masks/part_05.png'))
-        label[0, :5] = 7
+        label[10:22, 10:22] = 7  # a region, not an outline
         Image.fromarray(label).save(root / 'masks/part_05.png')
         return 'masks/part_05.png'
     if mistake == 'rgb without table':  # colour masks, and no classes.txt

@@ -149,7 +149,7 @@ def test_mixed_mask_formats_are_an_error(good_folder: Path, tmp_path: Path) -> N
     rgb[:8] = COLORS[1]
     Image.fromarray(rgb).save(root / 'masks/part_06.png')
     report = check_folder(root, read_class_table(root / 'classes.txt'))
-    assert [e.line(str(root)).split(': ', 1)[1] for e in report.errors][-1].startswith(
+    assert [e.line(str(root)).split(': ', 1)[1] for e in report.errors][0].startswith(
         'masks mix formats: single-channel class indices (7, e.g. masks/part_00.png), RGB '
         'colour masks (1, e.g. masks/part_06.png)')
 
