@@ -101,8 +101,19 @@ def configs_env() -> Iterator[None]:
     if CONFIGS_ENV in os.environ:
         yield
         return
+    from mmengine.logging import MMLogger
+
+    # NOTE: mmengine 0.10.7 logs every substitution; segkit's own is no news
+    logger = MMLogger.get_current_instance()
+    said = f'Using env variable `{CONFIGS_ENV}`'
+
+    def quiet(record: object) -> bool:
+        return not str(getattr(record, 'msg', '')).startswith(said)
+
     os.environ[CONFIGS_ENV] = config_dir().resolve().as_posix()
+    logger.addFilter(quiet)
     try:
         yield
     finally:
         os.environ.pop(CONFIGS_ENV, None)
+        logger.removeFilter(quiet)
