@@ -214,13 +214,13 @@ def folder_check_args(dataset: dict, pipeline: list | None = None) -> dict:
     from segkit.datasets.folder_dataset import FolderSegDataset
 
     root = dataset['data_root']
-    dirs = FolderSegDataset._dirs(root, dataset.get('subset'), dataset.get('val_every'),
+    dirs = FolderSegDataset.split_dirs(root, dataset.get('subset'), dataset.get('val_every'),
                                   dataset.get('data_prefix'))
     metainfo = dataset.get('metainfo') or {}
     names = metainfo.get('classes')
     if not names:
-        names = FolderSegDataset._classes(root, dataset.get('classes_file'),
-                                          dataset.get('num_classes'))['classes']
+        names = FolderSegDataset.class_metainfo(root, dataset.get('classes_file'),
+                                                dataset.get('num_classes'))['classes']
     ignore_index = dataset.get('ignore_index', 255)
     colors = ignore_colors = None
     for step in pipeline or dataset.get('pipeline') or []:
@@ -244,6 +244,8 @@ def check_folder_datasets(datasets: list[tuple[str, dict]]) -> list[FolderReport
         BadSampleError: naming the first problem's file, how many there are,
             and the command that lists them all.
     """
+    from mmengine.logging import print_log
+
     from segkit.datasets.folder import FolderLayout
 
     reports, seen = [], set()
@@ -264,6 +266,9 @@ def check_folder_datasets(datasets: list[tuple[str, dict]]) -> list[FolderReport
                 f'{split} data: {report.errors[0].line(args["root"])}'
                 f'{f" (and {more} more problems)" if more else ""}; '
                 f'segkit data check {args["root"]} lists them')
+        print_log(f'{split} data {args["root"]}: {sum(report.pairs.values())} pairs checked, '
+                  f'{len(report.warnings)} warnings (segkit data check shows them)',
+                  logger='current')
         reports.append(report)
     return reports
 

@@ -354,8 +354,9 @@ def new_config(model: str | os.PathLike, data: str | os.PathLike,
         notes.append(f'validation: the val folder ({report.pairs.get("val", 0)} pairs)')
     test_subset = 'test' if splits.get('test') and splits['test'].mask_dir else 'val'
 
+    first = 1 if reduce_zero_label else 0  # a palette PNG's colour of class 0
     palette = (table.palette if table is not None and table.colors is not None else
-               report.palette[:len(report.classes)] if report.palette else None)
+               report.palette[first:first + len(report.classes)] if report.palette else None)
     leaf: dict[str, Any] = {'_base_': base_reference(base_path),
                             'data_root': root, 'classes': tuple(report.classes)}
     if palette:

@@ -60,6 +60,7 @@ class FolderReport:
         classes: Class names (from the table, numbered from ``num_classes``, or
             from the values found).
         class_source: Where ``classes`` come from, for the report.
+        declared: The classes were given (a table, a count), not inferred.
         table: The classes file read, if any.
         ignore_index: Label value that is ignored.
         reduce_zero_label: mmseg's "0 is other, ignored; labels shift down by one".
@@ -80,6 +81,7 @@ class FolderReport:
     sizes: Counter = field(default_factory=Counter)
     classes: tuple[str, ...] = ()
     class_source: str = ''
+    declared: bool = False
     table: ClassTable | None = None
     ignore_index: int = 255
     reduce_zero_label: bool = False
@@ -272,6 +274,10 @@ def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
         mixed = ', '.join(f'{FORMAT_NAMES[f]} ({n}, e.g. {first_of[f]})'
                           for f, n in report.formats.most_common())
         errors.append(Problem('', f'{root}: masks mix formats: {mixed}'))
+    if reduce_zero_label and report.colour_masks:
+        errors.append(Problem('', f"{root}: reduce_zero_label with colour masks: name the "
+                                  "colour of 'unlabelled' as a line 'ignore r g b' of the classes "
+                                  'file instead'))
     _classes(report, table, num_classes)
     _values(report, results)
     _hints(report)
@@ -282,6 +288,7 @@ def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
 
 def _classes(report: FolderReport, table: ClassTable | None, num_classes: int | None) -> None:
     """The class names: the table's, numbered ones, or from the values found."""
+    report.declared = table is not None or num_classes is not None
     if table is not None:
         report.classes = table.names
         report.class_source = f'{len(table.names)} from {table.source or "the classes table"}'
@@ -306,7 +313,7 @@ def _values(report: FolderReport, results: list) -> None:
     n = len(report.classes)
     if not n:
         return
-    declared = report.table is not None or report.class_source.endswith('(--num-classes)')
+    declared = report.declared
     bad = {v for v in report.total_pixels if (c := report.class_of(v)) is not None and c >= n}
     if bad and declared:
         for _, pair, _, mask in results:

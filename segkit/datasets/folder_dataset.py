@@ -65,10 +65,10 @@ class FolderSegDataset(BaseSegDataset):
                  ignore_index: int = 255, data_prefix: dict | None = None,
                  metainfo: dict | None = None, **kwargs) -> None:
         self.subset, self.val_every = subset, val_every
-        self.dirs = self._dirs(data_root, subset, val_every, data_prefix)
+        self.dirs = self.split_dirs(data_root, subset, val_every, data_prefix)
         metainfo = dict(metainfo or {})
         if not metainfo.get('classes'):
-            metainfo.update(self._classes(data_root, classes_file, num_classes))
+            metainfo.update(self.class_metainfo(data_root, classes_file, num_classes))
         super().__init__(data_root=data_root, metainfo=metainfo,
                          data_prefix=dict(img_path=self.dirs.img_dir,
                                           seg_map_path=self.dirs.mask_dir),
@@ -76,8 +76,14 @@ class FolderSegDataset(BaseSegDataset):
                          img_suffix='', seg_map_suffix='', **kwargs)
 
     @staticmethod
-    def _dirs(root: str, subset: str | None, val_every: int | None,
-              data_prefix: dict | None) -> SplitDirs:
+    def split_dirs(root: str, subset: str | None, val_every: int | None,
+                   data_prefix: dict | None) -> SplitDirs:
+        """The folders a dataset of these arguments reads (see the class docstring).
+
+        Raises:
+            ConfigError: ``subset`` / ``val_every`` that do not fit the folder.
+            DataNotFoundError: no such split, or no masks beside its images.
+        """
         if data_prefix and data_prefix.get('img_path'):
             return SplitDirs(data_prefix['img_path'], data_prefix.get('seg_map_path'))
         layout = find_layout(root)
@@ -99,7 +105,12 @@ class FolderSegDataset(BaseSegDataset):
         return dirs
 
     @staticmethod
-    def _classes(root: str, classes_file: str | None, num_classes: int | None) -> dict:
+    def class_metainfo(root: str, classes_file: str | None, num_classes: int | None) -> dict:
+        """``classes`` (and ``palette``) from a classes file or a count.
+
+        Raises:
+            ConfigError: neither is given and the root has no classes.txt.
+        """
         path = classes_file and (classes_file if osp.isabs(classes_file)
                                  else osp.join(root, classes_file))
         if path or (num_classes is None and osp.isfile(osp.join(root, CLASSES_FILE))):

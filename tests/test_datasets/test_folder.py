@@ -166,3 +166,12 @@ def test_hints_reduce_zero_label_and_ignore_labels(tmp_path: Path) -> None:
                            reduce_zero_label=True)
     assert reduced.ok and reduced.class_pixels().keys() == {0, 1}
     assert reduced.class_pixels()[1] == report.total_pixels[2]
+
+
+def test_reduce_zero_label_with_colour_masks_is_refused(tmp_path: Path) -> None:
+    make_folder_data(tmp_path, 'rgb')
+    report = check_folder(tmp_path, read_class_table(tmp_path / 'classes.txt'),
+                          reduce_zero_label=True)
+    assert [e.message for e in report.errors] == [
+        f"{tmp_path}: reduce_zero_label with colour masks: name the colour of 'unlabelled' as a "
+        "line 'ignore r g b' of the classes file instead"]
