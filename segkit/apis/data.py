@@ -222,7 +222,7 @@ def folder_check_args(dataset: dict, pipeline: list | None = None) -> dict:
         names = FolderSegDataset.class_metainfo(root, dataset.get('classes_file'),
                                                 dataset.get('num_classes'))['classes']
     ignore_index = dataset.get('ignore_index', 255)
-    colors = ignore_colors = None
+    colors, ignore_colors = dataset.get('mask_colors'), dataset.get('ignore_colors')
     for step in pipeline or dataset.get('pipeline') or []:
         if isinstance(step, dict) and step.get('type') == 'LoadColorAnnotations':
             colors, ignore_colors = step['colors'], step.get('ignore_colors', ())

@@ -331,6 +331,8 @@ def new_config(model: str | os.PathLike, data: str | os.PathLike,
         ds.update(metainfo=dict(classes=Ref('classes'), palette=Ref('palette'))
                   if palette else dict(classes=Ref('classes')),
                   reduce_zero_label=reduce_zero_label)
+        if colors:  # also for pipelines built elsewhere (segkit compare, robustness)
+            ds.update(mask_colors=Ref('palette'), ignore_colors=Ref('ignore_colors'))
         if ignore_index != 255:
             ds['ignore_index'] = ignore_index
         ds['pipeline'] = Ref(pipeline)

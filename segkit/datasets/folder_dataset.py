@@ -56,15 +56,29 @@ class FolderSegDataset(BaseSegDataset):
             relative to ``data_root``, instead of those found.
         ann_file: A text file of relative stems (``city/0001``), one per line:
             only these pairs.
+        mask_colors: The masks are RGB colour masks, class ``i`` in
+            ``mask_colors[i]``: a plain ``LoadAnnotations`` in the pipeline is
+            read as ``LoadColorAnnotations`` with these colours.
+        ignore_colors: With ``mask_colors``: the colours of no class.
         kwargs: ``BaseSegDataset``'s (``pipeline``, ``metainfo``, ``test_mode``, ...).
+
+    The loading steps of the pipeline take ``reduce_zero_label`` from the
+    dataset (mmseg 1.x asserts the two agree), and a colour dataset's
+    loading reads colours: code that rebuilds the loading step of a config
+    (segkit's robustness and compare evaluations) then reads the labels the
+    config's own pipeline reads.
     """
 
     def __init__(self, data_root: str, subset: str | None = None,
                  val_every: int | None = None, classes_file: str | None = None,
                  num_classes: int | None = None, reduce_zero_label: bool = False,
                  ignore_index: int = 255, data_prefix: dict | None = None,
-                 metainfo: dict | None = None, **kwargs) -> None:
+                 metainfo: dict | None = None, mask_colors: list | None = None,
+                 ignore_colors: list | None = None, **kwargs) -> None:
         self.subset, self.val_every = subset, val_every
+        if kwargs.get('pipeline'):
+            kwargs['pipeline'] = self._loading(kwargs['pipeline'], mask_colors,
+                                               ignore_colors or [], ignore_index)
         self.dirs = self.split_dirs(data_root, subset, val_every, data_prefix)
         metainfo = dict(metainfo or {})
         if not metainfo.get('classes'):
@@ -74,6 +88,26 @@ class FolderSegDataset(BaseSegDataset):
                                           seg_map_path=self.dirs.mask_dir),
                          reduce_zero_label=reduce_zero_label, ignore_index=ignore_index,
                          img_suffix='', seg_map_suffix='', **kwargs)
+
+    @classmethod
+    def _loading(cls, steps: list, colors: list | None, ignore_colors: list,
+                 ignore_index: int) -> list:
+        """The pipeline with its label loading fitted to the dataset."""
+        result = []
+        for step in steps:
+            if isinstance(step, list):  # TestTimeAug's groups
+                step = cls._loading(step, colors, ignore_colors, ignore_index)
+            elif isinstance(step, dict) and step.get('type') == 'TestTimeAug':
+                step = dict(step, transforms=cls._loading(step['transforms'], colors,
+                                                          ignore_colors, ignore_index))
+            elif isinstance(step, dict) and step.get('type') in ('LoadAnnotations',
+                                                                 'LoadColorAnnotations'):
+                step = {k: v for k, v in step.items() if k != 'reduce_zero_label'}
+                if colors is not None and step['type'] == 'LoadAnnotations':
+                    step.update(type='LoadColorAnnotations', colors=colors,
+                                ignore_colors=ignore_colors, ignore_index=ignore_index)
+            result.append(step)
+        return result
 
     @staticmethod
     def split_dirs(root: str, subset: str | None, val_every: int | None,

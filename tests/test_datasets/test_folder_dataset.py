@@ -87,3 +87,17 @@ def test_load_color_annotations(tmp_path: Path) -> None:
                                               r'\(255, 255, 255\)'):
         TRANSFORMS.build(dict(type='LoadColorAnnotations', colors=[list(c) for c in COLORS]))(
             dict(seg_map_path=str(path), reduce_zero_label=False, seg_fields=[]))
+
+
+def test_rebuilt_loading_steps_read_what_the_config_reads(tmp_path: Path) -> None:
+    """Code that rebuilds a config's loading (segkit's robustness evaluation:
+    LoadAnnotations with an explicit reduce_zero_label) gets the dataset's
+    reduce_zero_label and, for colour masks, the colour table."""
+    labels = make_folder_data(tmp_path, 'rgb', splits=True)
+    rebuilt = [dict(type='LoadImageFromFile'),
+               dict(type='LoadAnnotations', reduce_zero_label=True)]
+    dataset = _build(data_root=str(tmp_path), subset='val', classes_file='classes.txt',
+                     mask_colors=[list(c) for c in COLORS], ignore_colors=[[255, 255, 255]],
+                     pipeline=rebuilt)
+    label = labels['val'][Path(dataset[0]['img_path']).stem]
+    np.testing.assert_array_equal(dataset[0]['gt_seg_map'], label)
