@@ -146,3 +146,31 @@ def test_training_curves_from_scalars(tmp_path: Path) -> None:
     path = plot_training_curves(tmp_path)
     assert path == tmp_path / 'training_curves.png' and path.read_bytes()[:4] == b'\x89PNG'
     assert plot_training_curves(tmp_path / '20260101_000000' / 'vis_data') is None
+
+
+@pytest.mark.parametrize('fmt', ['rgb', 'indices'])
+def test_robustness_and_compare_read_the_labels(fmt: str, rgb_folder: Path,
+                                                tmp_path: Path) -> None:
+    """segkit robustness / compare rebuild the label loading of a config
+    (segkit.evaluation.variants.labelled_dataset): on a generated config they
+    read the labels written (colour masks; reduce_zero_label on index masks)."""
+    import numpy as np
+    from PIL import Image
+
+    from segkit.evaluation.variants import labelled_dataset
+
+    root = rgb_folder
+    if fmt == 'indices':
+        root = tmp_path / 'indices'
+        make_folder_data(root, 'indices', num=10)
+    made = new_config('fcn_r18_sample-128x128', root, reduce_zero_label=fmt == 'indices',
+                      out=tmp_path / 'c.py')
+    item = labelled_dataset(load_config(made.path))[0]
+    written = np.array(Image.open(item['seg_map_path']))
+    if fmt == 'rgb':
+        expected = np.full(written.shape[:2], 255)
+        for cls, color in enumerate(((0, 0, 0), (220, 20, 60), (0, 128, 255))):
+            expected[(written == color).all(-1)] = cls
+    else:
+        expected = np.where((written == 0) | (written == 255), 255, written.astype(int) - 1)
+    np.testing.assert_array_equal(item['gt_seg_map'], expected)
