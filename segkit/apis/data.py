@@ -259,7 +259,7 @@ def check_folder_datasets(datasets: list[tuple[str, dict]]) -> list[FolderReport
         seen.add(key)
         layout = FolderLayout(args['root'], {split: args['dirs']})
         report = check_folder(args['root'], args['table'], None, args['ignore_index'],
-                              args['reduce_zero_label'], layout=layout)
+                              args['reduce_zero_label'], layout=layout, outlines=False)
         if report.errors:
             more = len(report.errors) - 1
             raise BadSampleError(

@@ -31,6 +31,8 @@ FORMAT_NAMES = {'indices': 'single-channel class indices', 'palette': 'palette P
                 'unsupported': 'unsupported'}
 # a value covering this share of all pixels is "most of the image"
 DOMINANT = 0.4
+# masks whose outlines are looked at, at most (evenly spread)
+OUTLINED = 200
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ class FolderReport:
         pixels: Split -> label value -> pixels (for colour masks without a
             table, colour codes).
         masks_with: Label value -> masks holding it.
-        thin, edge: Label value -> its pixels on outlines / along image edges.
+        thin, edge: Label value -> its pixels on outlines / along image edges,
+            in the masks looked at so (at most :data:`OUTLINED`, evenly spread;
+            ``outlined``: all their pixels per value).
         palette: The colours of the first palette PNG, if the masks are palette PNGs.
         errors, warnings: Problems; ``errors`` make training wrong.
         hints: Advice in a line each.
@@ -89,6 +93,7 @@ class FolderReport:
     masks_with: Counter = field(default_factory=Counter)
     thin: Counter = field(default_factory=Counter)
     edge: Counter = field(default_factory=Counter)
+    outlined: Counter = field(default_factory=Counter)
     palette: list[list[int]] | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -158,8 +163,8 @@ def train_label(value: int, reduce_zero_label: bool, ignore_index: int) -> int |
     return None if value == ignore_index else value
 
 
-def _read_pair(root: str, pair: Pair, table: ClassTable | None,
-               ignore_index: int) -> tuple[Pair, tuple[int, int] | str, MaskInfo | str]:
+def _read_pair(root: str, pair: Pair, table: ClassTable | None, ignore_index: int,
+               outlines: bool) -> tuple[Pair, tuple[int, int] | str, MaskInfo | str]:
     def reason(e: Exception) -> str:
         return f'unreadable ({" ".join(str(e).split()) or type(e).__name__})'
 
@@ -170,7 +175,8 @@ def _read_pair(root: str, pair: Pair, table: ClassTable | None,
     try:
         colors = table.colors if table is not None else None
         mask: MaskInfo | str = read_mask(os.path.join(root, pair.mask), colors,
-                                         table.ignore_colors if table else (), ignore_index)
+                                         table.ignore_colors if table else (), ignore_index,
+                                         outlines)
     except (OSError, ValueError, SyntaxError) as e:
         mask = reason(e)
     return pair, size, mask
@@ -179,7 +185,7 @@ def _read_pair(root: str, pair: Pair, table: ClassTable | None,
 def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
                  num_classes: int | None = None, ignore_index: int = 255,
                  reduce_zero_label: bool = False, workers: int | None = None,
-                 layout: FolderLayout | None = None) -> FolderReport:
+                 layout: FolderLayout | None = None, outlines: bool = True) -> FolderReport:
     """Checks every image and mask of a data root (see the module docstring).
 
     Args:
@@ -191,6 +197,8 @@ def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
             other values move down by one).
         workers: Threads reading files (default: the CPU count, at most 8).
         layout: The folders to check, if not those :func:`find_layout` finds.
+        outlines: Look where ignore-like values lie (for the hints; about
+            half the time of a check).
 
     Raises:
         DataNotFoundError: ``root`` is not a folder in a known layout.
@@ -222,8 +230,11 @@ def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
 
     workers = workers or min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda job: (job[0], *_read_pair(root, job[1], table,
-                                                                  ignore_index)), jobs))
+        # NOTE: outlines (for hints only) cost 5-10x the rest: a sample of masks
+        every = max(1, len(jobs) // OUTLINED)
+        results = list(pool.map(lambda ij: (ij[1][0], *_read_pair(
+            root, ij[1][1], table, ignore_index, outlines and ij[0] % every == 0)),
+            enumerate(jobs)))
     unknown_colors: Counter = Counter()
     first_of: dict[str, str] = {}
     for split, pair, size, mask in results:
@@ -265,8 +276,10 @@ def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
                                              'mmseg reads masks as 8 bits (values 0..255)'))
         counts.update(mask.pixels)
         report.masks_with.update(mask.pixels.keys())
-        report.thin.update(mask.thin)
-        report.edge.update(mask.edge)
+        if mask.thin or mask.edge:
+            report.thin.update(mask.thin)
+            report.edge.update(mask.edge)
+            report.outlined.update(mask.pixels)
 
     if len({f for f in report.formats if f != 'unsupported'}) > 1 and \
             {'rgb', 'gray-rgb'} & set(report.formats) and \
@@ -354,7 +367,10 @@ def _hints(report: FolderReport) -> None:
         if not (cls is None or (n and cls >= n)) or (report.reduce_zero_label and value == 0):
             continue
         share = total[value] / pixels
-        thin, edge = report.thin[value] / total[value], report.edge[value] / total[value]
+        if not report.outlined[value]:
+            continue  # in no mask looked at
+        seen = report.outlined[value]
+        thin, edge = report.thin[value] / seen, report.edge[value] / seen
         where = ('mostly along the image edges (a frame)' if edge > 0.5 else
                  'mostly thin lines (outlines between regions, as VOC\'s borders)' if thin > 0.6
                  else None)
@@ -383,7 +399,7 @@ def _hints(report: FolderReport) -> None:
         report.hints.append(f"class 0 is {report.classes[0]!r}: it is learnt and scored as a "
                             'class (reduce_zero_label off); if it means "unlabelled", '
                             '--reduce-zero-label ignores it instead')
-    elif report.thin[0] > 0.6 * total[0] and not report.colour_masks:
+    elif report.thin[0] > 0.6 * report.outlined[0] > 0 and not report.colour_masks:
         report.hints.append(f'value 0: {total[0] / pixels:.1%} of the pixels, mostly thin lines '
                             'and rims between the other values: it looks like '
                             '"unlabelled/other" rather than a class; if so, '

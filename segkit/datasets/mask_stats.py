@@ -64,6 +64,13 @@ class MaskInfo:
 
 
 def _counts(values: np.ndarray) -> Counter:
+    values = values.ravel()
+    if values.size and values.dtype.kind in 'iu' and 0 <= values.min() and \
+            values.max() < 1 << 17:
+        # NOTE: bincount is 10-40x faster than unique for label maps
+        counts = np.bincount(values)
+        found = np.flatnonzero(counts)
+        return Counter(dict(zip(found.tolist(), counts[found].tolist())))
     found, counts = np.unique(values, return_counts=True)
     return Counter(dict(zip(found.tolist(), counts.tolist())))
 
@@ -78,8 +85,11 @@ def _window(a: np.ndarray, reduce: np.ufunc) -> np.ndarray:
     return reduce.reduce([rows[i:i + h] for i in range(k)])
 
 
-def label_stats(label: np.ndarray) -> tuple[Counter, Counter, Counter]:
-    """Pixels, thin pixels and edge pixels per value of a 2-D label map."""
+def label_stats(label: np.ndarray, outlines: bool = True) -> tuple[Counter, Counter, Counter]:
+    """Pixels, thin pixels and edge pixels per value of a 2-D label map
+    (without ``outlines``, the pixels only)."""
+    if not outlines:
+        return _counts(label), Counter(), Counter()
     thin = _window(label, np.minimum) != _window(label, np.maximum)
     edge = np.zeros(label.shape, bool)
     edge[:RADIUS], edge[-RADIUS:], edge[:, :RADIUS], edge[:, -RADIUS:] = True, True, True, True
@@ -87,7 +97,8 @@ def label_stats(label: np.ndarray) -> tuple[Counter, Counter, Counter]:
 
 
 def read_mask(path: str | os.PathLike, colors: Sequence[Sequence[int]] | None = None,
-              ignore_colors: Sequence[Sequence[int]] = (), ignore_index: int = 255) -> MaskInfo:
+              ignore_colors: Sequence[Sequence[int]] = (), ignore_index: int = 255,
+              outlines: bool = True) -> MaskInfo:
     """Reads a mask file whole.
 
     Args:
@@ -95,6 +106,7 @@ def read_mask(path: str | os.PathLike, colors: Sequence[Sequence[int]] | None = 
             mapped through it to class indices, as ``LoadColorAnnotations`` does.
         ignore_colors: The table's colours of no class.
         ignore_index: Their label, and that of colours not in the table.
+        outlines: Count each value's thin and edge pixels too (for hints).
 
     Raises:
         OSError: the file cannot be read or decoded (also a truncated one).
@@ -123,11 +135,13 @@ def read_mask(path: str | os.PathLike, colors: Sequence[Sequence[int]] | None = 
             array, unknown = colors_to_labels(rgb, colors, ignore_colors, ignore_index)
             codes = color_codes(rgb)
             info.mapped = True
-            info.unknown_colors = Counter({int(c): int((codes == c).sum()) for c in unknown[:20]})
+            if unknown.size:
+                info.unknown_colors = Counter(
+                    {int(c): int((codes == c).sum()) for c in unknown[:20]})
         else:
             array = rgb[..., 0].astype(np.int64) if gray else color_codes(rgb)
     if info.format != 'unsupported':
-        info.pixels, info.thin, info.edge = label_stats(array)
+        info.pixels, info.thin, info.edge = label_stats(array, outlines)
     return info
 
 
