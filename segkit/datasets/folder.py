@@ -194,6 +194,16 @@ def pair_files(root: str | os.PathLike, dirs: SplitDirs) -> Pairing:
         result.pairs.append(Pair(key, rel(dirs.img_dir, files[0]), rel(dirs.mask_dir, found[0])))
     result.masks_without_images = [rel(dirs.mask_dir, m) for k in sorted(set(masks) - claimed)
                                    for m in masks[k]]
+    if result.pairs and dirs.mask_dir:
+        # the name looked for, as the other masks are named (suffix, extension)
+        from collections import Counter
+
+        named = Counter((Path(p.mask).stem[len(Path(p.img).stem):], Path(p.mask).suffix)
+                        for p in result.pairs)
+        (suffix, ext), _ = named.most_common(1)[0]
+        result.images_without_masks = [
+            (img, f'{dirs.mask_dir}/{Path(img).relative_to(dirs.img_dir).with_suffix("")}'
+                  f'{suffix}{ext}') for img, _ in result.images_without_masks]
     return result
 
 

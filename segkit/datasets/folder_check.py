@@ -215,10 +215,9 @@ def check_folder(root: str | os.PathLike, table: ClassTable | None = None,
             report.unlabelled[split] = len(pairing.images_without_masks)
             continue
         report.pairs[split] = len(pairing.pairs)
-        suffixes = ', '.join(MASK_SUFFIXES[-4:])
         for img, wanted in pairing.images_without_masks:
-            errors.append(Problem(img, f'no mask (looked for {wanted}, also with a suffix such '
-                                       f'as {suffixes})'))
+            errors.append(Problem(img, f'no mask (looked for {wanted} and the usual variants of '
+                                       f'its name: {", ".join(MASK_SUFFIXES[-4:])}, ...)'))
         for mask in pairing.masks_without_images:
             errors.append(Problem(mask, f'no image for this mask in {dirs.img_dir}/'))
         for extra, first in pairing.duplicates:
