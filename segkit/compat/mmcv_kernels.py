@@ -14,6 +14,8 @@ pooling; max pooling raises), ``roi_pool_forward`` / ``_backward``.
 """
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import types
 from typing import Any
 
@@ -108,9 +110,19 @@ def roi_pool_backward(grad_output: torch.Tensor, rois: torch.Tensor, argmax: tor
         n, c, h, w))
 
 
+def get_compiler_version() -> str:
+    """What mmcv's environment report (``collect_env``) says of the kernels."""
+    return 'none (mmcv-lite; mmcv.ops computed by segkit)'
+
+
+def get_compiling_cuda_version() -> str:
+    return 'none'
+
+
 KERNELS = dict(nms=nms, nms_match=nms_match, roi_align_forward=roi_align_forward,
                roi_align_backward=roi_align_backward, roi_pool_forward=roi_pool_forward,
-               roi_pool_backward=roi_pool_backward)
+               roi_pool_backward=roi_pool_backward, get_compiler_version=get_compiler_version,
+               get_compiling_cuda_version=get_compiling_cuda_version)
 
 
 def _missing(name: str) -> Any:
@@ -125,12 +137,25 @@ def _missing(name: str) -> Any:
     return missing
 
 
+class _Loader(importlib.abc.Loader):
+    """Gives the kernels module to whoever looks ``mmcv._ext`` up: mmengine
+    asks ``pkgutil.find_loader('mmcv._ext')`` whether compiled mmcv is there
+    (and then treats mmcv.ops's DCN and SyncBatchNorm classes as such)."""
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return kernels_module()
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
 def kernels_module() -> types.ModuleType:
     """A module standing for ``mmcv._ext``: :data:`KERNELS`, and a stand-in
     for any other name mmcv's Python asks for."""
     module = types.ModuleType('mmcv._ext', __doc__)
     module.__dict__.update(KERNELS)
     module.__segkit_standin__ = True  # type: ignore[attr-defined]
+    module.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', _Loader())
 
     def __getattr__(name: str) -> Any:
         if name.startswith('__') and name.endswith('__'):
