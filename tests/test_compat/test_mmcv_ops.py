@@ -307,3 +307,14 @@ def test_ccnet_and_psanet_train_and_predict_on_cpu(head: str) -> None:
         out = model(**model.data_preprocessor(dict(inputs=inputs, data_samples=samples), False),
                     mode='predict')
     assert out[0].pred_sem_seg.data.shape == (1, 64, 64)
+
+
+def test_mmengine_sees_mmcv_ops_and_the_environment_report_answers() -> None:
+    """mmengine asks pkgutil whether mmcv._ext is there (then its optimizer
+    constructor treats mmcv.ops' DCN classes, segkit's, as DCN for
+    dcn_offset_lr_mult); mmcv's collect_env asks the kernels' compiler."""
+    from mmcv.utils import collect_env
+    from mmengine.utils.dl_utils import mmcv_full_available
+
+    assert mmcv_full_available()
+    assert 'segkit' in collect_env()['MMCV Compiler']
