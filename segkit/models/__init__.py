@@ -8,10 +8,14 @@ from .dcls_encoder_decoder import DCLSEncoderDecoder
 from .dcnv3_uper_head import DCNv3UPerHead
 from .dense_backbone import DenseBackbone
 from .internimage import FlashInternImage, InternImage, convert_internimage
+from .mask2former_head import (InternImageMask2FormerHead, SemanticMask2FormerHead,
+                               semantic_map)
 from .shaped_backbone import ShapedBackbone, shape_convs
 from .token_mixers import TOKEN_MIXERS, TokenMixer
 
 __all__ = ['ChannelsLastDeformConv', 'ConvNeXt', 'DCLSASPPHead', 'DCLSConv2d',
            'DCLSEncoderDecoder', 'DCNv3Conv2d', 'DCNv3UPerHead', 'DCNv4Conv2d', 'DenseBackbone',
-           'FlashInternImage', 'InternImage', 'ShapedBackbone', 'TOKEN_MIXERS', 'TokenMixer',
-           'convert_convnext', 'convert_internimage', 'shape_convs', 'shaped_conv_layer']
+           'FlashInternImage', 'InternImage', 'InternImageMask2FormerHead',
+           'SemanticMask2FormerHead', 'ShapedBackbone', 'TOKEN_MIXERS', 'TokenMixer',
+           'convert_convnext', 'convert_internimage', 'semantic_map', 'shape_convs',
+           'shaped_conv_layer']

@@ -16,7 +16,17 @@ from tests.helpers.segmentors import FULL, SAMPLES, randomised_segmentor
 pytestmark = pytest.mark.slow  # exports run torch.export, seconds each
 
 
-@pytest.mark.parametrize('config', SAMPLES + FULL)
+# NOTE: mmdet 3.3.0's MSDeformAttnPixelDecoder.forward (msdeformattn_pixel_decoder.py
+# L168) takes the feature sizes as torch._shape_as_tensor(feat), which torch.export
+# cannot trace ('its data is not allocated yet'); segkit export names that layer
+MASK2FORMER_EXPORT = pytest.mark.xfail(
+    raises=ExportError, strict=True,
+    reason="mmdet's MSDeformAttnPixelDecoder: torch._shape_as_tensor under torch.export")
+
+
+@pytest.mark.parametrize('config', [
+    pytest.param(c, marks=MASK2FORMER_EXPORT) if c.startswith('mask2former') else c
+    for c in SAMPLES + FULL])
 def test_exports_and_matches_pytorch(config: str, tmp_path: Path) -> None:
     # two blocks per stage: every layer kind and option of the config, in a
     # graph a fraction of the size (export time grows with the graph)

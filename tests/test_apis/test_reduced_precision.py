@@ -67,7 +67,8 @@ def test_bf16_training_steps_finite_and_falling(config: str) -> None:
     wrapper = NonFiniteGuardOptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3),
                                          autocast_dtype='bfloat16')
     dtypes = set()
-    head = model.decode_head.conv_seg
+    # the classifier: mmseg's decode heads' conv_seg, Mask2Former's cls_embed
+    head = getattr(model.decode_head, 'conv_seg', None) or model.decode_head.cls_embed
     handle = head.register_forward_hook(lambda m, i, o: dtypes.add(o.dtype))
     data = _batch(model)
     losses = [model.train_step(data, wrapper)['loss'].item() for _ in range(6)]
