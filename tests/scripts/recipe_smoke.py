@@ -33,6 +33,7 @@ from mmengine.config import Config  # noqa: E402
 from segkit.apis.runner import test, train  # noqa: E402
 from segkit.datasets.cityscapes_converter import convert_cityscapes  # noqa: E402
 from segkit.datasets.sample_data import make_sample_data  # noqa: E402
+from tests.helpers import fresh_mmengine_instances  # noqa: E402
 
 CROP, TEST_SIDE = (64, 64), 96
 
@@ -52,6 +53,8 @@ def options(cfg: Config, root: Path) -> dict:
             key = f'{loader}.dataset.pipeline.{i}'
             if step.type == 'RandomResize':
                 opts[f'{key}.scale'] = (4 * CROP[1], CROP[0])
+            elif step.type == 'RandomChoiceResize':  # mmseg's Mask2Former recipes
+                opts[f'{key}.scales'] = [CROP[0], 2 * CROP[0]]
             elif step.type == 'RandomCrop':
                 opts[f'{key}.crop_size'] = CROP
             elif step.type == 'Resize':
@@ -82,10 +85,14 @@ def main() -> int:
                 cfg = Config.fromfile(str(path))
                 opts = options(cfg, root)
                 work_dir = Path(tmp) / name
-                train(str(path), work_dir=str(work_dir), cfg_options=opts)
+                # each run with its own loggers and visualizer (mmengine's
+                # named instances would keep writing into the first run's folder)
+                with fresh_mmengine_instances():
+                    train(str(path), work_dir=str(work_dir), cfg_options=opts)
                 checkpoint = (work_dir / 'last_checkpoint').read_text().strip()
-                metrics = test(str(path), checkpoint, work_dir=str(work_dir / 'test'),
-                               cfg_options=opts)
+                with fresh_mmengine_instances():
+                    metrics = test(str(path), checkpoint, work_dir=str(work_dir / 'test'),
+                                   cfg_options=opts)
                 print(f'ok    {name}: {time.perf_counter() - start:.0f} s, test mode '
                       f"{cfg.model.test_cfg.get('mode')}, mIoU {metrics.get('mIoU')}",
                       flush=True)
