@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Sequence
@@ -159,13 +160,20 @@ def _standard_domains(onnx_model: object) -> set[str]:
 
 def _export_graph(wrapper: torch.nn.Module, example: torch.Tensor, opset: int,
                   attempts: Sequence[Sequence[str]], ort: ModuleType
-                  ) -> tuple[bytes, tuple[str, ...]]:
+                  ) -> tuple[bytes, tuple[str, ...], str]:
     """The exported file's bytes, with the first of ``attempts`` (dynamic
     dims) that exports and, if spatially dynamic, agrees with PyTorch at
-    other sizes; the last attempt is taken as it comes.
+    other sizes, and the exporter that made it.
+
+    torch.export (``'dynamo'``) first; where it cannot trace the model, the
+    TorchScript exporter at the example's fixed size (``'torchscript'``):
+    mmdet 3.3.0's Mask2Former pixel decoder takes each level's size as a
+    tensor (``torch._shape_as_tensor``) and computes with it, which
+    torch.export cannot trace but jit tracing records as constants.
 
     Raises:
-        ExportError: the last attempt did not export; names the layer.
+        ExportError: neither exporter exported it; names the layer torch.export
+            stopped at.
     """
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / 'model.onnx'
@@ -176,13 +184,29 @@ def _export_graph(wrapper: torch.nn.Module, example: torch.Tensor, opset: int,
             except Exception as e:  # noqa: BLE001 - exporters fail in many ways
                 if dims != attempts[-1]:
                     continue
-                raise ExportError(_failure(e, wrapper.model)) from None
+                failure = ExportError(_failure(e, wrapper.model))
+                try:
+                    with torch.no_grad(), warnings.catch_warnings():
+                        warnings.simplefilter('ignore')  # TracerWarnings: shapes as constants
+                        torch.onnx.export(wrapper, (example,), str(path),
+                                          input_names=['image'], output_names=['logits'],
+                                          opset_version=opset, dynamo=False)
+                    # NOTE: a tracer records what it sees run: anything
+                    # computed out of its sight (a kernel through ctypes,
+                    # numpy) is baked in as a constant; another input tells
+                    other = {'other': torch.rand_like(example) * 255}
+                    agrees = _differences(wrapper, path.read_bytes(), other, ort)
+                except Exception:  # noqa: BLE001 - the first failure says more
+                    raise failure from None
+                if not agrees['other_max_rel_diff'] < 1e-3:
+                    raise failure from None
+                return path.read_bytes(), (), 'torchscript'
             # NOTE: torch.export can accept dynamic sizes and still bake in
             # size-dependent indices (adaptive pooling): check other sizes
             if 'height' not in dims or _agrees_at_other_sizes(
                     path.read_bytes(), wrapper, tuple(example.shape[-2:]), ort):
                 break
-        return path.read_bytes(), tuple(dims)
+        return path.read_bytes(), tuple(dims), 'dynamo'
 
 
 def _checked(data: bytes, onnx: ModuleType) -> object:
@@ -247,7 +271,10 @@ def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
         real_image: A BGR uint8 image to compare on as well (resized to ``size``).
 
     Returns:
-        ``path``, ``size``, ``opset``, ``dynamic``, the largest absolute and
+        ``path``, ``size``, ``opset``, ``dynamic``, ``exporter`` (``'dynamo'``:
+        torch.export; ``'torchscript'`` at a fixed size where torch.export
+        cannot trace the model, e.g. mmdet's Mask2Former, and only if it
+        agrees with PyTorch on another input), the largest absolute and
         relative differences on the random and the real input, the number of
         nodes and the operator domains.
 
@@ -270,12 +297,12 @@ def export_onnx(model: torch.nn.Module, out: str | os.PathLike,
     attempts = [('batch', 'height', 'width'), ('batch',)] if dynamic else [()]
     if dynamic and _pools_to_a_fixed_grid(model):
         attempts = attempts[1:]
-    data, dims = _export_graph(wrapper, random, opset, attempts, ort)
+    data, dims, exporter = _export_graph(wrapper, random, opset, attempts, ort)
     onnx_model = _checked(data, onnx)
     inputs = {'random': random}
     if real_image is not None:
         inputs['real'] = _as_input(real_image, (h, w), len(random))
-    report = dict(path=str(out), size=[h, w], opset=opset, dynamic=list(dims),
+    report = dict(path=str(out), size=[h, w], opset=opset, dynamic=list(dims), exporter=exporter,
                   nodes=len(onnx_model.graph.node),
                   custom_domains=sorted(_standard_domains(onnx_model)))
     report.update(_differences(wrapper, data, inputs, ort))
