@@ -122,6 +122,8 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--scale', type=float, default=1.0, help='shrink the maps (tests)')
+    parser.add_argument('--no-first-calls', action='store_true',
+                        help='skip the fresh-process first-call table')
     parser.add_argument('--memory-only', action='store_true', help='(internal)')
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -157,7 +159,7 @@ def main() -> None:
         label = "mmcv's pure PyTorch" if name == 'mmcv' else f'segkit {name}'
         print(f'| {label} | {fwd * 1e3:.1f} | {step * 1e3:.1f} | {ref_fwd / fwd:.2f}x | '
               f'{ref_step / step:.2f}x | {peak / 2**20:.1f} | {peak / max(ref_peak, 1):.2f} |')
-    if device.type == 'cpu':
+    if device.type == 'cpu' and not args.no_first_calls:
         first_calls()
 
 

@@ -72,11 +72,11 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     args = parser.parse_args()
 
-    from mmdet.models.dense_heads import Mask2FormerHead
-
-    from segkit.apis.inference import load_segmentor
+    from segkit.apis.inference import load_segmentor  # first: mmcv.ops for mmdet
     from segkit.ops import MultiScaleDeformableAttention
     from segkit.utils.profiling import time_call
+
+    from mmdet.models.dense_heads import Mask2FormerHead
 
     model = load_segmentor(args.config, None)
     size = int(model.cfg.crop_size[0])
@@ -102,7 +102,8 @@ def main() -> None:
     labels = ((MultiScaleDeformableAttention, 'forward', 'deformable attention'),
               (Mask2FormerHead, '_get_targets_single', 'matching'),
               (Mask2FormerHead, '_loss_by_feat_single', 'losses'))
-    with labelled(*labels), torch.profiler.profile() as prof:
+    with labelled(*labels), torch.profiler.profile(
+            activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         step()
     events = {e.key: e.cpu_time_total for e in prof.key_averages()}
     total = sum(e.self_cpu_time_total for e in prof.key_averages())

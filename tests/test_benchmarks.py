@@ -64,3 +64,13 @@ def test_export_benchmark_runs() -> None:
     assert all(c.endswith('x') and float(c[:-1]) > 0 for c in cells[3:6])
     diffs = [float(d) for d in cells[7].split(' / ')]
     assert diffs[0] < 1e-5 and diffs[1] < 1e-4 and diffs[2] < 0.05, diffs
+
+
+def test_deformable_attention_and_mask2former_benchmarks_run() -> None:
+    result = run_tool_in_process('benchmarks/deformable_attention.py', '--repeats', '1',
+                                 '--scale', '0.125', '--no-first-calls')
+    rows = [line for line in result.stdout.splitlines() if line.startswith('| ')
+            and ('segkit' in line or 'mmcv' in line)]
+    assert len(rows) == 4 and rows[0].split('|')[4].strip() == '1.00x'
+    result = run_tool_in_process('benchmarks/mask2former.py', '--repeats', '1', '--batch', '1')
+    assert 'training step' in result.stdout and 'matching' in result.stdout
