@@ -208,6 +208,11 @@ def _heads(model: dict, num_classes: int, ignore_index: int) -> dict:
                     new.setdefault('loss_decode', copy.deepcopy(losses))[i]['class_weight'] = None
                 else:
                     new['loss_decode'] = dict(class_weight=None)
+        weights = (head.get('loss_cls') or {}).get('class_weight')
+        if isinstance(weights, (list, tuple)):
+            # NOTE: Mask2Former / MaskFormer weigh each class and then "no
+            # object" (the last entry): the user's classes, the recipe's last
+            new['loss_cls'] = dict(class_weight=Ref(f'[1.0] * num_classes + [{weights[-1]!r}]'))
         return new
 
     heads = {}

@@ -75,6 +75,21 @@ def test_heads_as_a_list_and_no_auxiliary_head(tmp_path: Path, rgb_folder: Path)
     assert [(s.begin, s.end) for s in cfg.param_scheduler] == [(0, 10), (10, 100)]
 
 
+def test_mask2former_weighs_the_users_classes_and_no_object(rgb_folder: Path,
+                                                           tmp_path: Path) -> None:
+    """Mask2Former's classification loss weighs each class and then "no
+    object": the user's classes at 1.0, the recipe's no-object weight last,
+    and the head builds (its class embedding fits num_classes + 1)."""
+    from mmseg.registry import MODELS
+
+    made = new_config('mask2former_flashinternimage-c16_sample-128x128', rgb_folder,
+                      iters=100, out=tmp_path / 'm2f.py')
+    cfg = load_config(made.path)
+    head = cfg.model.decode_head
+    assert head.num_classes == 3 and head.loss_cls.class_weight == [1.0, 1.0, 1.0, 0.1]
+    assert MODELS.build(head).cls_embed.out_features == 4
+
+
 def test_the_base_is_found_from_anywhere(rgb_folder: Path, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The file names its base through SEGKIT_CONFIGS: moved elsewhere it
