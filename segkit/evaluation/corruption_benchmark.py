@@ -23,6 +23,7 @@ from .corruption_metrics import Table, corruption_errors, relative_robustness
 from .corruptions import check_severities, corrupt
 from .occlusion import seed_for
 from .segmentor import Segmentor
+from .statistics import ImageCounts
 from .variants import Variant, evaluate_variants
 
 __all__ = ['CorruptionResult', 'Corrupter', 'evaluate_corruptions', 'image_seed',
@@ -62,11 +63,13 @@ class Corrupter:
 
 @dataclass
 class CorruptionResult:
-    """One model's mIoU: clean, and per corruption and severity."""
+    """One model's mIoU: clean, and per corruption and severity; ``counts``:
+    the per-image counts of each (``'clean'``, ``(name, severity)``)."""
 
     clean: float
     table: Table
     seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[object, ImageCounts] = field(default_factory=dict, repr=False, compare=False)
 
     def mean(self, name: str) -> float:
         return float(np.mean(list(self.table[name].values())))
@@ -83,7 +86,9 @@ def evaluate_corruptions(model: Segmentor, names: Sequence[str],
     stats, _, seconds = evaluate_variants(model, Corrupter(names, severities, seed, data_root),
                                           max_images, workers, progress, desc='corruptions')
     table = {name: {s: stats[(name, s)]['all'].miou() for s in severities} for name in names}
-    return CorruptionResult(stats['clean']['all'].miou(), table, seconds)
+    classes = model.dataset_meta['classes']
+    counts = {key: regions['all'].counts(classes) for key, regions in stats.items()}
+    return CorruptionResult(stats['clean']['all'].miou(), table, seconds, counts)
 
 
 def summarise_corruptions(results: dict[str, CorruptionResult],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -21,6 +21,7 @@ from segkit.utils.tables import markdown_table
 
 from .occlusion import occlude, occlude_objects, seed_for
 from .segmentor import Segmentor
+from .statistics import ImageCounts
 from .variants import Variant, evaluate_variants
 
 __all__ = ['OCCLUDERS', 'SeverityResult', 'evaluate_robustness', 'summarise',
@@ -31,11 +32,18 @@ OCCLUDERS = ('rectangles', 'objects')
 
 @dataclass
 class SeverityResult:
+    """mIoU at one occlusion severity; ``counts``: per image, all labelled pixels."""
+
     severity: float
     coverage: float
     mIoU: float
     mIoU_occluded: float
     mIoU_visible: float
+    counts: ImageCounts | None = field(default=None, repr=False, compare=False)
+
+    def figures(self) -> dict[str, float]:
+        """The figures, without the counts (a row of the report)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'counts'}
 
 
 class _Occluder:
@@ -75,9 +83,11 @@ def evaluate_robustness(model: Segmentor,
     stats, covered, _ = evaluate_variants(
         model, _Occluder(severities, fill, seed, occluder, thing_classes), max_images, workers,
         progress)
+    classes = model.dataset_meta['classes']
     return [SeverityResult(float(s), float(np.mean(covered[s]) * 100),
                            stats[s]['all'].miou(), stats[s]['occluded'].miou(),
-                           stats[s]['visible'].miou()) for s in severities]
+                           stats[s]['visible'].miou(), stats[s]['all'].counts(classes))
+            for s in severities]
 
 
 def summarise(results: Sequence[SeverityResult]) -> dict:
@@ -99,7 +109,7 @@ def write_robustness_report(results: dict[str, list[SeverityResult]],
     for name, per_severity in results.items():
         summaries[name] = summarise(per_severity)
         for r in per_severity:
-            rows.append(dict(model=name, **asdict(r)))
+            rows.append(dict(model=name, **r.figures()))
     header = ['model', 'severity', 'coverage', 'mIoU', 'mIoU_occluded', 'mIoU_visible']
     what = ('of each object covered (rectangles on the objects)' if occluder == 'objects'
             else 'of the image covered (random rectangles)')
