@@ -64,3 +64,11 @@ def test_export_benchmark_runs() -> None:
     assert all(c.endswith('x') and float(c[:-1]) > 0 for c in cells[3:6])
     diffs = [float(d) for d in cells[7].split(' / ')]
     assert diffs[0] < 1e-5 and diffs[1] < 1e-4 and diffs[2] < 0.05, diffs
+
+
+def test_bootstrap_benchmark_runs() -> None:
+    result = run_tool_in_process('benchmarks/bootstrap.py', '--images', '50', '--classes', '5',
+                                 '--resamples', '100', '--models', '2', '--seeds', '2',
+                                 '--repeats', '1')
+    rows = [line for line in result.stdout.splitlines() if line.startswith('| ')][2:]
+    assert len(rows) == 3 and all(float(row.split('|')[2]) >= 0 for row in rows)

@@ -37,8 +37,9 @@ def _mean(values: Iterable[object]) -> float | np.ndarray:
 def _percent(part: object, whole: object) -> float | np.ndarray:
     """100 * part / whole; NaN where ``whole`` is 0."""
     part, whole = np.asarray(part, np.float64), np.asarray(whole, np.float64)
+    # NOTE: the ratio first, so a model against itself is 100 exactly
     with np.errstate(divide='ignore', invalid='ignore'):
-        return _figure(np.where(whole != 0, 100 * part / whole, np.nan))
+        return _figure(np.where(whole != 0, 100 * (part / whole), np.nan))
 
 
 def relative_robustness(table: Table, clean: float) -> tuple[dict[str, float], float]:

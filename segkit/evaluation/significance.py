@@ -81,8 +81,8 @@ class RunCounts:
 def _model_figures(boot: ImageBootstrap, runs: Sequence[RunCounts]) -> dict[str, Resampled]:
     """One model's resampled figures; the same seed draws for every condition."""
     draws = boot.seed_draws(len(runs))
-    out = {'clean_mIoU': boot.miou([r.clean for r in runs], draws),
-           'class_iou': boot.class_iou([r.clean for r in runs], draws)}
+    miou, iou = boot.figures([r.clean for r in runs], draws)
+    out = {'clean_mIoU': miou, 'class_iou': iou}
     severities = sorted(runs[0].occluded)
     if severities:
         levels = [boot.miou([r.occluded[s] for r in runs], draws) for s in severities]

@@ -357,19 +357,24 @@ class ImageBootstrap:
             runs: One model's evaluations of these images (one per seed).
             draws: From :meth:`seed_draws` (for several runs; drawn here if None).
         """
-        per_run = [self._class_iou(run) for run in runs]
-        value = _nanmean_stack([v * 100 for v, _ in per_run])
-        return Resampled(value, self._over_seeds([s * 100 for _, s in per_run], draws))
+        return self.figures(runs, draws)[1]
 
     def miou(self, runs: Sequence[ImageCounts], draws: np.ndarray | None = None) -> Resampled:
         """mIoU (percent): the mean over runs and its replicates ``(B,)``
         (each run's mIoU from its resampled counts, then the seed draws)."""
-        value, samples = [], []
-        for run in runs:
-            iou, resampled = self._class_iou(run)
-            value.append(mean_iou(iou))
-            samples.append(mean_iou(resampled))
-        return Resampled(float(np.mean(value)), self._over_seeds(samples, draws))
+        return self.figures(runs, draws)[0]
+
+    def figures(self, runs: Sequence[ImageCounts],
+                draws: np.ndarray | None = None) -> tuple[Resampled, Resampled]:
+        """:meth:`miou` and :meth:`class_iou` at once (the counts resampled once)."""
+        if len(runs) > 1 and draws is None:
+            draws = self.seed_draws(len(runs))
+        per_run = [self._class_iou(run) for run in runs]
+        miou = Resampled(float(np.mean([mean_iou(v) for v, _ in per_run])),
+                         self._over_seeds([mean_iou(s) for _, s in per_run], draws))
+        iou = Resampled(_nanmean_stack([v * 100 for v, _ in per_run]),
+                        self._over_seeds([s * 100 for _, s in per_run], draws))
+        return miou, iou
 
     def _class_iou(self, counts: ImageCounts) -> tuple[np.ndarray, np.ndarray]:
         """Per-class IoU (fractions) of ``counts`` and of each resample."""
