@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', default='work_dirs/compare')
     parser.add_argument('--size', type=int, nargs=2, default=[512, 512], metavar=('H', 'W'),
                         help='input size for FLOPs and throughput')
-    parser.add_argument('--severities', type=float, nargs='+', default=[0, 20, 40])
+    parser.add_argument('--severities', type=float, nargs='+', default=[0, 20, 40],
+                        help='percent of each image occluded; 0, the clean test set, is '
+                             'needed (default 0 20 40)')
     parser.add_argument('--fill', choices=['constant', 'noise', 'mean'], default='constant')
     parser.add_argument('--max-images', type=int)
     parser.add_argument('--repeats', type=int, default=3)
