@@ -319,6 +319,10 @@ def forest_plot(stats: Mapping[str, dict], figures: Sequence[str],
             ax.errorbar([delta], [y], xerr=[[delta - lo], [hi - delta]], fmt='o', color=color,
                         capsize=3)
         ax.axvline(0, color='k', lw=0.8)
+        ends = [0.0] + [v for n in names for v in stats[n][f'delta_{key}_ci95']
+                        if v is not None and not math.isnan(v)]
+        pad = 0.08 * (max(ends) - min(ends)) or 0.5
+        ax.set_xlim(min(ends) - pad, max(ends) + pad)
         ax.set_yticks(range(len(names)), names if ax is axes[0][0] else [], fontsize=7)
         ax.invert_yaxis()
         ax.set_xlabel(f'{label} - {baseline} (points)'

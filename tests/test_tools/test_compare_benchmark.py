@@ -64,6 +64,7 @@ def test_compare_tool_with_work_dirs(checkpoint: Path, sample_root: Path,  # noq
     # intervals, seeds, the paired difference to the baseline
     pooled, base = json.loads((out / 'comparison.json').read_text())
     assert pooled['seeds'] == 2 and pooled['seed_values'] == [0, 1] and base['seeds'] == 1
+    assert pooled['seed_std'] == 0 and markdown_rows(table)[1][1] == '2 (0.00)'
     lo, hi = base['clean_mIoU_ci95']
     assert lo <= base['clean_mIoU'] <= hi and lo < hi
     assert 'delta_clean_mIoU' not in base and base['baseline'] == 'b_model'
