@@ -215,16 +215,18 @@ def write_comparison(rows: list[dict], out_dir: str | os.PathLike, size: tuple[i
                + ['images/s', 'peak memory (MB)'])
     table = [
         [r['model'], r['backbone'], f"{r['params_m']:.2f}", f"{r['gflops']:.2f}",
-         interval_text(r['clean_mIoU'], r.get('clean_mIoU_ci95')), f"{r['occluded_mIoU']:.2f}",
-         f"{r['occlusion_ratio']:.3f}"]
+         interval_text(r['clean_mIoU'], r.get('clean_mIoU_ci95')),
+         interval_text(r['occluded_mIoU'], None), interval_text(r['occlusion_ratio'], None, 3)]
         + ([interval_text(r['mRR'], r.get('mRR_ci95'), 1),
             interval_text(r['mCE'], r.get('mCE_ci95'), 1)] if corruption else [])
         + [f"{r['images_per_s']:.1f}", f"{r['peak_mb']:.0f}"] for r in rows]
+    align = 'll' + 'r' * (len(headers) - 2)
     if any(r.get('seeds', 1) > 1 for r in rows):  # mean and spread over seeds
         headers.insert(1, 'seeds (sd of mIoU)')
+        align = 'lrl' + align[2:]
         for r, cells in zip(rows, table):
             cells.insert(1, f"{r['seeds']} ({r['seed_std']:.2f})" if r['seeds'] > 1 else '1')
-    md = [markdown_table(headers, table, align='ll' + 'r' * (len(headers) - 2))]
+    md = [markdown_table(headers, table, align=align)]
     stats = {r['model']: r for r in rows}
     figures = ['clean_mIoU'] + (['mRR', 'mCE'] if corruption else [])
     if corruption:
