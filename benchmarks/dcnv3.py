@@ -18,8 +18,9 @@ import json
 
 import torch
 
-from segkit.ops.dcnv3 import (DCNv3Geometry, dcnv3_core_cpu, dcnv3_core_gather,
-                              dcnv3_core_reference, dcnv3_core_triton)
+from segkit.ops import DeformGeometry as DCNv3Geometry
+from segkit.ops.dcnv3 import (dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference,
+                              dcnv3_core_triton)
 from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
                                     time_call)
 

@@ -5,10 +5,11 @@
 1. Layers, at the shapes a 512x512 crop gives ResNet-50's 3x3 convs (64 /
    128 / 256 / 512 channels at 128 / 64 / 32 / 16 px), batch 2: the plain
    ``nn.Conv2d``, DCNv2 (``ModulatedDeformConv2dPack``, offsets of a few
-   pixels) with torchvision's kernel and with segkit's ``grid_sample``
-   formulation (what it runs on the CPU), and segkit's DCNv3 module at the
-   same channels (G = C/16 as InternImage; its projections and depthwise
-   conv included; the C++ kernel on the CPU). Median time of an eval
+   pixels) by torchvision's ``deform_conv2d`` (the reference kernel), by
+   the shared core's ``grid_sample`` formulation (``impl='reference'``) and
+   by its C++ kernel (``'cpu'``, what 'auto' takes on the CPU), and segkit's
+   DCNv3 module at the same channels (G = C/16 as InternImage; its
+   projections and depthwise conv included). Median time of an eval
    forward and of a training step (forward and backward), and each as a
    ratio to the plain conv.
 2. Whole models: UPerNet ResNet-50-DCNv2
@@ -21,8 +22,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-from typing import Callable
 
 import torch
 
@@ -46,27 +45,28 @@ class _ChannelsLast(torch.nn.Module):
         return self.dcn(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
-def _dcnv2(channels: int) -> torch.nn.Module:
-    layer = ModulatedDeformConv2dPack(channels, channels, 3, padding=1, bias=False)
+def _dcnv2(channels: int, impl: str = 'auto') -> torch.nn.Module:
+    layer = ModulatedDeformConv2dPack(channels, channels, 3, padding=1, bias=False, impl=impl)
     with torch.no_grad():
         layer.conv_offset.weight.normal_(0, 0.5 / (channels * 9) ** 0.5)
         layer.conv_offset.bias.normal_(0, 2.0)
     return layer
 
 
-def _with_impl(impl: str, fn: Callable[[], None]) -> Callable[[], None]:
-    """``fn`` with ``SEGKIT_DCN_IMPL=impl``."""
-    def run() -> None:
-        before = os.environ.get('SEGKIT_DCN_IMPL')
-        os.environ['SEGKIT_DCN_IMPL'] = impl
-        try:
-            fn()
-        finally:
-            if before is None:
-                del os.environ['SEGKIT_DCN_IMPL']
-            else:
-                os.environ['SEGKIT_DCN_IMPL'] = before
-    return run
+class _Torchvision(torch.nn.Module):
+    """The same DCNv2 layer computed by ``torchvision.ops.deform_conv2d``."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.layer = _dcnv2(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import torchvision.ops
+
+        out = self.layer.conv_offset(x)
+        split = 2 * out.shape[1] // 3
+        return torchvision.ops.deform_conv2d(x, out[:, :split], self.layer.weight, None,
+                                             padding=(1, 1), mask=out[:, split:].sigmoid())
 
 
 def layers(args: argparse.Namespace, device: torch.device) -> None:
@@ -81,12 +81,13 @@ def layers(args: argparse.Namespace, device: torch.device) -> None:
         torch.manual_seed(0)
         x = torch.randn(args.batch, channels, size, size, device=device)
         variants = [('plain 3x3 conv', torch.nn.Conv2d(channels, channels, 3, padding=1,
-                                                        bias=False), None),
-                    ('DCNv2, torchvision kernel', _dcnv2(channels), 'torchvision'),
-                    ('DCNv2, grid_sample (segkit CPU)', _dcnv2(channels), 'grid_sample'),
-                    (f'DCNv3 (G={max(1, channels // 16)})', _ChannelsLast(channels), None)]
+                                                        bias=False)),
+                    ('DCNv2, torchvision kernel', _Torchvision(channels)),
+                    ('DCNv2, grid_sample (reference)', _dcnv2(channels, 'reference')),
+                    ('DCNv2, segkit core (auto)', _dcnv2(channels)),
+                    (f'DCNv3 (G={max(1, channels // 16)})', _ChannelsLast(channels))]
         base = None
-        for name, module, impl in variants:
+        for name, module in variants:
             module = module.to(device)
 
             def forward(module: torch.nn.Module = module) -> None:
@@ -97,8 +98,6 @@ def layers(args: argparse.Namespace, device: torch.device) -> None:
                 module(x).sum().backward()
                 module.zero_grad(set_to_none=True)
 
-            if impl is not None:
-                forward, step = _with_impl(impl, forward), _with_impl(impl, step)
             module.eval()
             fwd = time_call(forward, 1, args.repeats, device)
             module.train()

@@ -32,7 +32,7 @@ def test_deformable_benchmark_runs() -> None:
     result = run_tool_in_process('benchmarks/deformable.py', '--repeats', '1', '--scale', '0.0625')
     rows = [line for line in result.stdout.splitlines() if line.startswith('| ')
             and line.split('|')[1].strip()[:1].isdigit()]
-    assert len(rows) == 16  # 4 stages x (conv, DCNv2 x 2, DCNv3)
+    assert len(rows) == 20  # 4 stages x (conv, DCNv2 x 3, DCNv3)
     assert all(float(row.split('|')[4].strip()[:-1]) > 0 for row in rows)
     models = [line for line in result.stdout.splitlines() if line.startswith('| UPerNet')]
     assert len(models) == 2 and models[0].split('|')[-2].strip() == '1.00x'

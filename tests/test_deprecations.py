@@ -84,3 +84,48 @@ def test_renamed_config_names() -> None:
     path = _one_warning(lambda: resolve_config('upernet_convnext-c16-hex_sample-128x128'),
                         'upernet_convnext-c16-qh_sample-128x128')
     assert path == resolve_config('sample/upernet_convnext-c16-qh_sample-128x128')
+
+
+@pytest.mark.parametrize('module,old,new', [
+    ('segkit.ops', 'DCNv3Geometry', 'DeformGeometry'),
+    ('segkit.ops', 'dcnv3_cpu_kernel_available', 'cpu_kernel_available'),
+    ('segkit.ops', 'construct_kernel', 'interpolate_kernel'),
+    ('segkit.ops', 'run_core', 'segkit.ops.dcnv3.run_dcnv3_core'),
+    ('segkit.ops', 'dcnv3_core_cpu', 'segkit.ops.dcnv3.dcnv3_core_cpu'),
+    ('segkit.ops', 'dcnv4_core_gather', 'segkit.ops.dcnv4.dcnv4_core_gather'),
+    ('segkit.ops.dcnv3', 'DCNv3Geometry', 'DeformGeometry'),
+    ('segkit.ops.dcnv3', 'sampling_points', 'segkit.ops.deform_sampling.dcnv3_positions'),
+    ('segkit.ops.dcls', 'construct_kernel', 'interpolate_kernel'),
+    ('segkit.ops.deform_conv', 'ModulatedDeformConv2dPack',
+     'segkit.ops.dcn.ModulatedDeformConv2dPack'),
+    ('segkit.models.dcnv3_layers', 'DCNv4Conv2d', 'segkit.models.conv_layers.DCNv4Conv2d'),
+    ('segkit.models.dcls_layers', 'DCLSASPPHead', 'segkit.models.dcls_aspp_head.DCLSASPPHead'),
+    ('segkit.models.shaped_layers', 'ShapedBackbone',
+     'segkit.models.shaped_backbone.ShapedBackbone'),
+])
+def test_moved_names(module: str, old: str, new: str) -> None:
+    """Names that left segkit.ops's public surface (aliases, per-implementation
+    functions that live in their packages) and model modules renamed by what
+    they hold still import, with one warning."""
+    import importlib
+
+    found = _one_warning(lambda: getattr(importlib.import_module(module), old), new)
+    path, _, name = new.rpartition('.')
+    assert found is getattr(importlib.import_module(path or 'segkit.ops'), name)
+    with pytest.raises(AttributeError):
+        importlib.import_module(module).no_such_name  # noqa: B018
+
+
+def test_old_dcn_environment_variable(monkeypatch) -> None:
+    from segkit.ops.dcn import DCN
+    from segkit.ops.deform_sampling import dispatch
+
+    calls = []
+    monkeypatch.setattr(DCN, 'reference', lambda *a, fn=DCN.reference: calls.append(1) or fn(*a))
+    monkeypatch.setattr(dispatch, '_warned', set())
+    monkeypatch.setenv('SEGKIT_DCN_IMPL', 'grid_sample')
+    from segkit.ops import DeformConv2dPack
+
+    _one_warning(lambda: DeformConv2dPack(2, 2, 3, padding=1)(torch.randn(1, 2, 5, 5)),
+                 'SEGKIT_DEFORM_IMPL')
+    assert calls == [1]

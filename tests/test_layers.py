@@ -103,3 +103,33 @@ def test_the_checks_see_imports() -> None:
     imports = _imports(PACKAGE / 'ops' / 'dcnv3' / 'module.py')
     assert {'segkit.ops.equivalent_stride', 'segkit.ops.dcnv3.core'} <= imports
     assert 'segkit.apis.runner' in _imports(PACKAGE / 'apis' / 'inference.py')
+
+
+def test_the_architecture_page_names_every_module() -> None:
+    """docs/architecture.md lists every module (``ops/dcn/core.py``, or a
+    package's ``ops/dcn/ (core.py, module.py)`` row; a row may name several
+    files of one folder)."""
+    import re
+
+    page = (REPO / 'docs' / 'architecture.md').read_text()
+    named = set()
+    for row in page.splitlines():
+        if not row.startswith('| `'):
+            continue
+        cell = row.split('|')[1]
+        names = re.findall(r'`([\w/.]+)`', cell)
+        folder = ''
+        for name in names:
+            if '/' in name.rstrip('/'):
+                folder = name.rsplit('/', 1)[0] + '/'
+            named.add(name if '/' in name or not folder else folder + name)
+            if name.endswith('/'):  # a package row: its files follow in parentheses
+                folder = name
+        for inner in re.findall(r'\(([^)]*)\)', cell):
+            named.update(folder + f for f in re.findall(r'`([\w.]+\.py)`', inner))
+    modules = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob('*.py')
+               if 'configs' not in p.relative_to(PACKAGE).parts}
+    modules = {m for m in modules if not (m.endswith('__init__.py') and m != '__init__.py'
+                                          and m.rsplit('/', 1)[0] + '/' in named)}
+    missing = sorted(m for m in modules if m not in named)
+    assert not missing, missing

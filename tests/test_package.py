@@ -78,9 +78,11 @@ def readme_examples(section: str = '## Use the operators in plain PyTorch') -> l
 def test_readme_has_operator_examples() -> None:
     examples = readme_examples()
     assert len(examples) >= 4
-    assert all(any(name in e for e in examples)
-               for name in ('densify', 'Dcls2d', 'DCNv3', 'DCNv4', 'ShapedConv2d',
-                            'ModulatedDeformConv2dPack'))
+    # one example per operator
+    code = '\n'.join(examples)
+    for name in ('densify(', 'Dcls2d(', 'ShapedConv2d(', 'DeformConv2d(', 'DCNv3(', 'DCNv4(',
+                 'ModulatedDeformConv2dPack(', 'MultiScaleDeformableAttention('):
+        assert code.count(f' {name}') == 1, name
 
 
 @pytest.mark.slow

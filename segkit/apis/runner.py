@@ -21,8 +21,11 @@ from mmengine.config import Config
 from segkit.errors import (CheckpointNotFoundError, ConfigError, ConfigNotFoundError,
                            DataNotFoundError, SegkitError)
 from segkit.models.checkpoint_utils import check_checkpoint
-from segkit.utils.configs import resolve_config
+from segkit.utils.configs import configs_env, resolve_config
 from segkit.utils.io import atomic_write_text
+
+from .curves import plot_training_curves
+from .data import check_folder_datasets
 
 __all__ = ['RUN_RECORD', 'SegkitError', 'load_config', 'check_data_roots', 'check_model_wiring',
            'keep_per_image_stats', 'read_run_seed', 'train', 'test', 'use_tta']
@@ -52,7 +55,8 @@ def load_config(config: str | os.PathLike, cfg_options: dict | None = None) -> C
         path = resolve_config(config)
     except FileNotFoundError as e:
         raise ConfigNotFoundError(str(e)) from None
-    cfg = Config.fromfile(os.fspath(path))
+    with configs_env():  # configs of `segkit config new` name their base through it
+        cfg = Config.fromfile(os.fspath(path))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
@@ -254,7 +258,8 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
           resume: str | bool | None = None, amp: bool = False,
           cfg_options: dict | None = None, launcher: str = 'none',
           on_non_finite: str = 'raise', skip_bad_samples: float | None = None,
-          amp_dtype: str | None = None, seed: int | None = None) -> Path:
+          amp_dtype: str | None = None, tensorboard: bool = False,
+          seed: int | None = None) -> Path:
     """Trains a model from a config with mmengine's Runner.
 
     Args:
@@ -279,10 +284,17 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
             (logged and counted) until more than that fraction are bad.
         amp_dtype: ``'float16'`` (CUDA only) or ``'bfloat16'`` instead of
             the device's default for ``amp``.
+        tensorboard: Log to TensorBoard too (mmengine's
+            ``TensorboardVisBackend``, in ``<work_dir>/<timestamp>/vis_data``).
         seed: mmengine's ``randomness.seed`` (None: the config's). The seed
             the run uses is recorded in ``<work_dir>/segkit_run.json``
             (:func:`read_run_seed`), so ``segkit compare`` can pool the runs
             of one config trained with different seeds.
+
+    A folder dataset (``FolderSegDataset``) is checked whole first, as
+    ``segkit data check`` does: bad data is refused before anything is
+    built, one line naming the file. After training, the loss and mIoU
+    curves are drawn into ``<work_dir>/training_curves.png``.
 
     Returns:
         The work directory.
@@ -292,8 +304,11 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
 
     cfg = load_config(config, cfg_options)
     check_data_roots(cfg, ('train', 'val'))
+    check_folder_datasets(_datasets(cfg, ('train', 'val')))
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
+    if tensorboard:
+        _add_tensorboard(cfg)
     if seed is not None:
         cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     precision = _set_optim_wrapper(cfg, amp, amp_dtype, on_non_finite)
@@ -319,7 +334,35 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         _check_start_checkpoint(cfg, model)
         _record_run(cfg, config, runner.seed)
         runner.train()
+        _plot_curves(cfg.work_dir)
     return Path(cfg.work_dir)
+
+
+def _add_tensorboard(cfg: Config) -> None:
+    """mmengine's ``TensorboardVisBackend`` beside the config's backends."""
+    from segkit.utils.optional import require
+
+    require('tensorboard', 'tensorboard')  # one line naming the extra if missing
+    backends = cfg.visualizer.setdefault('vis_backends', [])
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+
+
+def _plot_curves(work_dir: str) -> None:
+    """The run's curves as a PNG (on the main process); a plot that cannot
+    be drawn (no matplotlib) is one log line, not a failed training."""
+    from mmengine.dist import is_main_process
+    from mmengine.logging import print_log
+
+    if not is_main_process():
+        return
+    try:
+        path = plot_training_curves(work_dir)
+    except (ImportError, OSError, ValueError) as e:
+        print_log(f'training curves not drawn: {e}', logger='current', level=30)
+        return
+    if path is not None:
+        print_log(f'training curves: {path}', logger='current')
 
 
 def _record_run(cfg: Config, config: str | os.PathLike, seed: int) -> None:
@@ -346,7 +389,7 @@ def read_run_seed(work_dir: str | os.PathLike) -> int | None:
         seed = json.loads(record.read_text()).get('seed')
         return None if seed is None else int(seed)
     for dumped in sorted(work_dir.glob('*.py')):
-        seed = (Config.fromfile(str(dumped)).get('randomness') or {}).get('seed')
+        seed = (load_config(dumped).get('randomness') or {}).get('seed')
         return None if seed is None else int(seed)
     return None
 

@@ -4,6 +4,8 @@
     segkit test CONFIG CHECKPOINT [--metrics-json FILE] ...
     segkit infer CONFIG CHECKPOINT INPUT --out DIR ...
     segkit configs [PATTERN]
+    segkit data check ROOT [--classes FILE] [--out DIR]
+    segkit config new --model NAME --data ROOT [--crop H W] [--iters N] ...
 
 Each command is a module of this package with ``add_arguments(parser)`` and
 ``run(args)``; ``tools/<name>.py`` are thin wrappers over the same modules.
@@ -37,6 +39,8 @@ COMMANDS = {
     'plot-dcls-positions': ('plot_dcls_positions', 'plot where learned DCLS taps went'),
     'receptive-field': ('receptive_field', 'what each model looks at: ERF and occlusion maps'),
     'configs': ('configs', 'list the configs shipped with segkit'),
+    'data': ('data', 'check a folder of images and masks (data check ROOT)'),
+    'config': ('config', 'write a config for your own data on a shipped model (config new)'),
 }
 
 

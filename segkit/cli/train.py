@@ -1,7 +1,9 @@
 """Train a segmentor with mmengine's Runner.
 
     segkit train CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp [--amp-dtype D]]
-                        [--seed N] [--cfg-options K=V ...]
+                        [--tensorboard] [--seed N] [--cfg-options K=V ...]
+
+After training, the loss and mIoU curves are in WORK_DIR/training_curves.png.
 
 Multi-GPU: torchrun --nproc_per_node=8 tools/train.py CONFIG --launcher pytorch
 """
@@ -38,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'than FRACTION of the dataset is bad; default: stop at the first')
     parser.add_argument('--on-nan', choices=['raise', 'skip'], default='raise',
                         help='a NaN/Inf loss stops training (default) or skips that step')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help="log to TensorBoard too (mmengine's TensorboardVisBackend; "
+                             "pip install 'segkit[tensorboard]'): tensorboard --logdir WORK_DIR")
     parser.add_argument('--seed', type=int,
                         help="the random seed (mmengine's randomness.seed; default: the "
                              "config's), recorded in the work dir's segkit_run.json")
@@ -51,5 +56,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     work_dir = train(args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
                      cfg_options=args.cfg_options, launcher=args.launcher,
                      on_non_finite=args.on_nan, skip_bad_samples=args.skip_bad_samples,
-                     amp_dtype=args.amp_dtype, seed=args.seed)
+                     amp_dtype=args.amp_dtype, tensorboard=args.tensorboard,
+                     seed=args.seed)
     print(f'work dir: {work_dir}')

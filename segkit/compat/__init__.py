@@ -3,8 +3,9 @@
 Needed to run mmsegmentation 1.2.2 (mmengine 0.10.7, mmcv-lite 2.1.0) on
 torch 2.14; each module's docstring says which versions it exists for:
 
-- :mod:`.mmcv_ops`: a pure-PyTorch ``mmcv.ops`` where mmcv's compiled ops
-  cannot be built;
+- :mod:`.mmcv_ops`: mmcv-lite's ``mmcv.ops`` on segkit's kernels
+  (:mod:`.mmcv_kernels`) and operators, where mmcv's compiled ops cannot be
+  built;
 - :mod:`.checkpoint`: ``weights_only=True`` loading that mmengine's
   checkpoints pass, and nothing more;
 - :mod:`.mmengine_io`: atomic local writes (checkpoints, ``last_checkpoint``);
@@ -37,9 +38,14 @@ def apply() -> None:
     global _applied
     if _applied:
         return
-    # mmcv-lite 2.1.0 warns on every import that its deformable attention
-    # needs the compiled ops; that is known and documented, not news.
+    # mmcv 2.1.0's transformer.py warns on import that its deformable attention
+    # moved to mmcv.ops (or, without mmcv.ops, that it failed to import it):
+    # about mmcv's own import, not the user's code
     warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    warnings.filterwarnings('ignore', message='``MultiScaleDeformableAttention`` has been moved')
+    # mmdet 3.3.0 imports imagecorruptions 1.1.2 (if installed), which imports
+    # pkg_resources, deprecated by setuptools 80: every process would say so
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API')
     install_mmcv_ops_standin()
     allow_mmengine_checkpoints()
     register_checkpoint_loader()

@@ -1,54 +1,60 @@
-"""A pure-PyTorch ``mmcv.ops`` for mmcv-lite (mmcv 2.1.0, mmseg 1.2.2, torch >= 2.6).
+"""``mmcv.ops`` for mmcv-lite (mmcv 2.1.0, mmseg 1.2.2, mmdet 3.3.0, torch >= 2.6).
 
 mmcv's compiled ops (``mmcv._ext``) cannot be built for torch 2.14 (mmcv
 forces an older C++ standard than torch 2.14's headers need), so only
-``mmcv-lite`` installs. mmseg 1.2.2 imports ``mmcv.ops`` at module level in a
-few places (``point_sample``, ``sigmoid_focal_loss``), which breaks
-``import mmseg.models``. :func:`install_mmcv_ops_standin` puts this small
-module in its place, with mmcv's deformable convolutions (DCN, DCNv2: the
-classes of :mod:`segkit.ops.deform_conv`, registered as the conv layers
-``'DCN'`` and ``'DCNv2'``) and their functions, and ``CrissCrossAttention``
-and ``PSAMask`` (``segkit.ops``), which mmseg's ``cc_head`` and ``psa_head``
-import behind ``except ModuleNotFoundError``. Anything else asked of it
-raises ``ModuleNotFoundError`` naming the op, which is what mmseg's optional
-imports (``point_head``) catch. With mmcv's compiled ops installed, nothing is
-replaced.
+``mmcv-lite`` installs: mmcv's Python without the kernels. mmseg and mmdet
+import ``mmcv.ops`` (a package of some 60 modules) at module level, which
+breaks ``import mmseg.models`` and ``import mmdet.models``.
+
+:func:`install_mmcv_ops_standin` makes mmcv-lite's own ``mmcv.ops`` import,
+so every name and submodule mmseg, mmdet or a user imports is mmcv's:
+
+- ``mmcv._ext`` becomes a module of kernels (:mod:`segkit.compat.mmcv_kernels`):
+  torchvision's where it has the op (``nms``, ``roi_align``, ``roi_pool``),
+  segkit's own elsewhere (``nms_match``), and for any other kernel a
+  stand-in that imports fine and, when called, raises one
+  ``ModuleNotFoundError`` naming the op; mmcv's Python around the kernels
+  (``batched_nms`` and its conventions, ``RoIAlign``, ...) runs unchanged;
+- the operators segkit implements replace mmcv's classes and functions
+  everywhere mmcv's are bound (the ``mmcv.ops`` package and submodules,
+  ``mmcv.cnn.bricks.transformer``, mmengine's ``MODELS``): DCN and DCNv2
+  (:mod:`segkit.ops.dcn`), multi-scale deformable attention
+  (:class:`MultiScaleDeformableAttention`, the same class under
+  ``mmcv.ops`` and ``mmcv.cnn.bricks.transformer``, as mmdet's pixel
+  decoder re-initialises it by ``isinstance``), CCNet's and PSANet's
+  operators and the sigmoid focal loss.
+
+mmcv's pure-PyTorch ops (``point_sample``, ``rel_roi_point_to_rel_img_point``,
+``merge_cells``, ``multi_scale_deformable_attn_pytorch``) are mmcv's own.
+It must run before mmseg or mmdet is imported: mmseg binds mmdet's
+Mask2Former head when ``mmseg.models`` is first imported. With mmcv's
+compiled ops installed, nothing is replaced.
 """
 from __future__ import annotations
 
 import importlib.util
 import sys
-import types
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from mmengine.model import BaseModule
 
-# DCN and DCNv2 are segkit operators with mmcv 2.1.0's classes: re-exported
-from segkit.ops.deform_conv import (DeformConv2d, DeformConv2dPack, ModulatedDeformConv2d,
-                                    ModulatedDeformConv2dPack, deform_conv2d,
-                                    modulated_deform_conv2d)
+from segkit.ops import dcn
+from segkit.ops import MultiScaleDeformableAttention as _Attention
 from segkit.ops.criss_cross_attention import CrissCrossAttention
 from segkit.ops.psa_mask import PSAMask
 
-__all__ = ['DeformConv2d', 'DeformConv2dPack', 'ModulatedDeformConv2d',
-           'ModulatedDeformConv2dPack', 'deform_conv2d', 'install_mmcv_ops_standin',
-           'modulated_deform_conv2d', 'point_sample', 'sigmoid_focal_loss']
+from . import mmcv_kernels
+
+__all__ = ['MultiScaleDeformableAttention', 'install_mmcv_ops_standin', 'sigmoid_focal_loss']
 
 
-def point_sample(input: torch.Tensor, points: torch.Tensor,
-                 align_corners: bool = False, **kwargs: Any) -> torch.Tensor:
-    """Samples ``input`` (N, C, H, W) at ``points`` in [0, 1] coordinates.
-
-    Same contract as ``mmcv.ops.point_sample``: ``points`` is (N, P, 2) or
-    (N, Hg, Wg, 2) with (x, y) in [0, 1]; returns (N, C, P) or (N, C, Hg, Wg).
-    """
-    add_dim = points.dim() == 3
-    if add_dim:
-        points = points.unsqueeze(2)
-    out = F.grid_sample(input, 2.0 * points - 1.0,
-                        align_corners=align_corners, **kwargs)
-    return out.squeeze(3) if add_dim else out
+class MultiScaleDeformableAttention(_Attention, BaseModule):
+    """mmcv 2.1.0's ``MultiScaleDeformableAttention`` as mmcv has it, an
+    mmengine ``BaseModule`` registered in ``MODELS``, computed by segkit's
+    core (:class:`segkit.ops.MultiScaleDeformableAttention`; same arguments,
+    state dict and forward)."""
 
 
 def sigmoid_focal_loss(input: torch.Tensor, target: torch.Tensor,
@@ -79,61 +85,63 @@ def sigmoid_focal_loss(input: torch.Tensor, target: torch.Tensor,
     return loss
 
 
-_STANDIN_OPS: dict[str, Any] = {
-    'point_sample': point_sample,
-    'sigmoid_focal_loss': sigmoid_focal_loss,
-    'DeformConv2d': DeformConv2d,
-    'DeformConv2dPack': DeformConv2dPack,
-    'ModulatedDeformConv2d': ModulatedDeformConv2d,
-    'ModulatedDeformConv2dPack': ModulatedDeformConv2dPack,
-    'deform_conv2d': deform_conv2d,
-    'modulated_deform_conv2d': modulated_deform_conv2d,
+# mmcv.ops names whose mmcv objects segkit's replace, by the submodule defining them
+_SEGKIT_OPS = {
+    'deform_conv': dict(DeformConv2d=dcn.DeformConv2d, DeformConv2dPack=dcn.DeformConv2dPack,
+                        deform_conv2d=dcn.deform_conv2d),
+    'modulated_deform_conv': dict(ModulatedDeformConv2d=dcn.ModulatedDeformConv2d,
+                                  ModulatedDeformConv2dPack=dcn.ModulatedDeformConv2dPack,
+                                  modulated_deform_conv2d=dcn.modulated_deform_conv2d),
+    'multi_scale_deform_attn': dict(MultiScaleDeformableAttention=MultiScaleDeformableAttention),
+    'cc_attention': dict(CrissCrossAttention=CrissCrossAttention),
+    'psa_mask': dict(PSAMask=PSAMask),
+    'focal_loss': dict(sigmoid_focal_loss=sigmoid_focal_loss),
 }
-# CCNet's and PSANet's operators (mmseg's cc_head / psa_head)
-_STANDIN_OPS.update(CrissCrossAttention=CrissCrossAttention, PSAMask=PSAMask)
 
 
-def _missing_op(name: str) -> Any:
-    if name.startswith('__') and name.endswith('__'):
-        # NOTE: dunder look-ups (``__path__``, ``__wrapped__``...) come from
-        # import machinery and introspection; they must see AttributeError.
-        raise AttributeError(name)
-    raise ModuleNotFoundError(
-        f'mmcv.ops.{name} is not available: it needs mmcv\'s compiled ops '
-        f'(mmcv._ext), which cannot be built for torch {torch.__version__}. '
-        f'segkit provides pure-PyTorch stand-ins only for: '
-        f'{", ".join(sorted(_STANDIN_OPS))}.', name='mmcv.ops')
+def _replace_everywhere(replacements: dict[int, tuple[Any, Any]]) -> None:
+    """Rebinds every name of a loaded mmcv / mmseg / mmdet module, and every
+    registry entry, that holds one of mmcv's objects (``replacements``: id ->
+    (mmcv's, segkit's)) to segkit's."""
+    from mmengine.registry import MODELS
+
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split('.')[0] not in ('mmcv', 'mmseg', 'mmdet'):
+            continue
+        for attribute, value in list(vars(module).items()):
+            if id(value) in replacements:
+                setattr(module, attribute, replacements[id(value)][1])
+    for name, value in list(MODELS.module_dict.items()):
+        if id(value) in replacements:
+            MODELS.register_module(name, module=replacements[id(value)][1], force=True)
 
 
 def install_mmcv_ops_standin() -> bool:
-    """Installs the pure-PyTorch ``mmcv.ops`` unless the compiled one exists.
+    """Makes mmcv-lite's ``mmcv.ops`` import and compute (the module
+    docstring), unless mmcv's compiled ops are installed.
 
     Returns:
         True if the stand-in is (now) installed, False if mmcv's compiled ops
         are present and left alone.
     """
-    current = sys.modules.get('mmcv.ops')
-    if current is not None and getattr(current, '__segkit_standin__', False):
+    if getattr(sys.modules.get('mmcv._ext'), '__segkit_standin__', False):
         return True
     if importlib.util.find_spec('mmcv') is None:
         raise ModuleNotFoundError('segkit needs mmcv-lite==2.1.0 (pip install mmcv-lite==2.1.0)')
     if importlib.util.find_spec('mmcv._ext') is not None:
         return False
-    import mmcv
-    from mmengine.registry import MODELS
-
-    module = types.ModuleType('mmcv.ops', 'Pure-PyTorch stand-in for mmcv.ops (segkit.compat).')
-    module.__dict__.update(_STANDIN_OPS)
-    module.__getattr__ = _missing_op  # type: ignore[attr-defined]
-    module.__segkit_standin__ = True  # type: ignore[attr-defined]
-    module.__all__ = sorted(_STANDIN_OPS)  # type: ignore[attr-defined]
-    sys.modules['mmcv.ops'] = module
-    mmcv.ops = module  # type: ignore[attr-defined]
-    # The names under which mmcv registers its deformable convs as conv layers.
-    for name, cls in (('DCN', DeformConv2dPack), ('DCNv2', ModulatedDeformConv2dPack)):
-        if name not in MODELS.module_dict:
-            MODELS.register_module(name, module=cls)
-    # as mmcv.ops does (its cc_attention.py registers the class)
-    if 'CrissCrossAttention' not in MODELS.module_dict:
-        MODELS.register_module('CrissCrossAttention', module=CrissCrossAttention)
+    sys.modules['mmcv._ext'] = mmcv_kernels.kernels_module()
+    originals = {}
+    try:
+        import mmcv.ops
+    except Exception:
+        del sys.modules['mmcv._ext']
+        raise
+    for submodule, names in _SEGKIT_OPS.items():
+        module = importlib.import_module(f'mmcv.ops.{submodule}')
+        for name, ours in names.items():
+            theirs = getattr(module, name)
+            originals[id(theirs)] = (theirs, ours)
+    _replace_everywhere(originals)
+    mmcv.ops.__segkit_standin__ = True  # type: ignore[attr-defined]
     return True

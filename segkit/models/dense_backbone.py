@@ -10,7 +10,7 @@ import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-from segkit.ops.densify import densify
+from segkit.ops.densify import densify, verify_dense
 
 
 @MODELS.register_module()
@@ -28,7 +28,10 @@ class DenseBackbone(BaseModule):
             its standard strides).
         output_stride: Stride of the densest output, e.g. 8 or 16.
         probe_size: Side of the image used to trace the strides.
-        verify: Check exactness layer by layer on the probe when building.
+        verify: Check exactness layer by layer on the probe when building,
+            with randomised weights (see :func:`~segkit.ops.densify`); call
+            :meth:`verify` to check again with the weights it holds, e.g.
+            after ``init_weights`` loaded a checkpoint.
         init_cfg: Initialisation of this wrapper (usually None: the inner
             backbone's own ``init_cfg`` loads its weights).
 
@@ -44,12 +47,25 @@ class DenseBackbone(BaseModule):
                  verify: bool = True, init_cfg: dict | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
         built = MODELS.build(backbone)
+        self.backbone_cfg, self.probe_size = dict(backbone), probe_size
         self.output_stride = output_stride
         # traced in eval mode; training the dense network afterwards is the
         # point (its BatchNorm then sees dense-map statistics, as documented)
         built.eval()
         self.backbone = densify(built, output_stride, probe_size=probe_size, verify=verify)
         self.backbone.train(self.training)
+
+    def verify(self, atol: float = 1e-4) -> None:
+        """Checks the dense backbone, with the weights it holds now, against
+        the strided one built anew from its config with the same weights.
+
+        Raises:
+            DensifyError: naming the first layer that differs.
+        """
+        param = next(self.backbone.parameters())
+        original = MODELS.build(self.backbone_cfg).to(param.device, param.dtype)
+        original.load_state_dict(self.backbone.state_dict())
+        verify_dense(original, self.backbone, self.probe_size, atol, randomise=False)
 
     def forward(self, x: torch.Tensor) -> Any:
         return self.backbone(x)

@@ -27,8 +27,8 @@ from mmengine.logging import print_log
 from mmengine.registry import Registry
 
 from segkit.errors import CheckpointMismatchError
-from segkit.models.dcnv3_layers import ChannelsLastDeformConv, DCNv3Conv2d, DCNv4Conv2d
-from segkit.models.shaped_layers import shape_convs
+from segkit.models.conv_layers import ChannelsLastDeformConv, DCNv3Conv2d, DCNv4Conv2d
+from segkit.models.shaped_backbone import shape_convs
 from segkit.ops.dcls import Dcls2d
 from segkit.ops.shaped_conv import ShapedConv2d, square_to_shaped
 

@@ -37,12 +37,13 @@ from typing import Literal
 import torch
 import torch.nn as nn
 
+from segkit.utils.deprecation import moved_names
 from segkit.utils.pair import pair
 
 from .constructed_kernel import ConstructedKernelConv
 from .equivalent_stride import register_dense_rule
 
-__all__ = ['Dcls2d', 'construct_kernel', 'grid_positions', 'repulsion_loss']
+__all__ = ['Dcls2d', 'grid_positions', 'interpolate_kernel', 'repulsion_loss']
 
 Version = Literal['gauss', 'v1', 'v0']
 
@@ -67,11 +68,12 @@ def _floor_bilinear(p: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return (1 - frac) * (idx == low) + frac * (idx == low + 1)
 
 
-def construct_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | None,
-                     dilated_kernel_size: tuple[int, int], version: Version,
-                     idx_h: torch.Tensor | None = None,
-                     idx_w: torch.Tensor | None = None) -> torch.Tensor:
-    """Builds the dense (out, in/groups, size_h, size_w) kernel of a DCLS layer.
+def interpolate_kernel(weight: torch.Tensor, P: torch.Tensor, SIG: torch.Tensor | None,
+                       dilated_kernel_size: tuple[int, int], version: Version,
+                       idx_h: torch.Tensor | None = None,
+                       idx_w: torch.Tensor | None = None) -> torch.Tensor:
+    """Builds the dense (out, in/groups, size_h, size_w) kernel of a DCLS layer:
+    each element's weight interpolated onto the grid at its position.
 
     Args:
         weight: (out, in/groups, K) element weights.
@@ -221,8 +223,8 @@ class Dcls2d(ConstructedKernelConv):
 
     def construct_kernel(self) -> torch.Tensor:
         """The dense (out, in/groups, size_h, size_w) kernel."""
-        return construct_kernel(self.weight, self.P, self.SIG, self.dilated_kernel_size,
-                                self.version, self.idx_h, self.idx_w)
+        return interpolate_kernel(self.weight, self.P, self.SIG, self.dilated_kernel_size,
+                                  self.version, self.idx_h, self.idx_w)
 
     def kernel_parameters(self) -> list[torch.Tensor]:
         return [p for p in (self.weight, self.P, self.SIG) if p is not None]
@@ -260,3 +262,8 @@ def repulsion_loss(P: torch.Tensor) -> torch.Tensor:
     off_diagonal = ~torch.eye(k, dtype=torch.bool, device=P.device)
     dist = diff[:, off_diagonal].pow(2).sum(-1).clamp_min(1e-12).sqrt()
     return (1 - dist).clamp_min(0).mean()
+
+
+# the free function's name until this release: every constructed-kernel conv
+# has a construct_kernel() method, which this was easily taken for
+__getattr__ = moved_names(__name__, {'construct_kernel': 'segkit.ops.dcls.interpolate_kernel'})

@@ -20,9 +20,9 @@ import torch.nn as nn
 from segkit.errors import DensifyError
 from segkit.utils.pair import pair
 
-from .equivalent_stride import SampledGlobalPool, dense_layer, dense_rule
+from .equivalent_stride import SampledGlobalPool, dense_layer, dense_rule, takes_channels_last
 
-__all__ = ['DenseInfo', 'densify']
+__all__ = ['DenseInfo', 'densify', 'verify_dense']
 
 _GLOBAL_POOLS = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 # Known layers that mix neighbouring pixels but have no equivalent-stride rule.
@@ -91,20 +91,27 @@ def _trace(model: nn.Module, x: torch.Tensor) -> list[_Call]:
         def fn(module: nn.Module, inputs: tuple, output: object) -> None:
             inp = inputs[0] if inputs else None
             if not (torch.is_tensor(inp) and torch.is_tensor(output)) or inp.dim() != 4:
+                if dense_rule(module) is not None and torch.is_tensor(inp):
+                    raise DensifyError(f'{name} ({type(module).__name__}) is called on a '
+                                       f'{tuple(inp.shape)} tensor; densify follows 4-d maps')
                 return
             if dense_rule(module) is not None or isinstance(module, _GLOBAL_POOLS + _NO_RULE):
-                f_in = _factor(image, tuple(inp.shape[-2:]), name)
+                # (N, H, W, C) for the channels-last operators (DCNv3, DCNv4)
+                spatial = ((lambda t: tuple(t.shape[1:3])) if takes_channels_last(module)
+                           else (lambda t: tuple(t.shape[-2:])))
+                f_in = _factor(image, spatial(inp), name)
                 if isinstance(module, _GLOBAL_POOLS) or output.dim() != 4:
                     stride = 1
                 else:
-                    stride = _factor(image, tuple(output.shape[-2:]), name) // f_in
-                calls.append(_Call(name, module, f_in, stride, tuple(inp.shape[-2:])))
+                    stride = _factor(image, spatial(output), name) // f_in
+                calls.append(_Call(name, module, f_in, stride, spatial(inp)))
             elif not _per_position(inp, output):
                 raise DensifyError(
                     f'{name} ({type(module).__name__}) changes the map from '
                     f'{tuple(inp.shape)} to {tuple(output.shape)} and has no dense form; '
                     'supported: layers with an equivalent-stride rule (Conv2d, MaxPool2d, '
-                    'AvgPool2d, DCN, DCNv2, DCLS) and per-position layers')
+                    'AvgPool2d, DCN, DCNv2, DCNv3, DCNv4, DCLS, shaped convs) and '
+                    'per-position layers')
         return fn
 
     inner = _inside_ruled(model)
@@ -144,10 +151,13 @@ def densify(model: nn.Module, output_stride: int, probe_size: int = 128,
 
     Parameter names do not change: pretrained weights load into the copy.
     The copy is exact in eval mode only (train-mode BatchNorm uses the
-    statistics of the dense map). ``verify`` runs both networks on the probe
-    in eval mode and compares every layer's output; a layer that is not exact
-    (a global operation, a stride done by a functional call inside
-    ``forward``) raises :class:`DensifyError` naming it.
+    statistics of the dense map). ``verify`` runs :func:`verify_dense`:
+    copies of both networks with the same randomised parameters, so that a
+    zero-initialised offset or mask predictor cannot hide an inexact rule,
+    compared layer by layer on the probe in eval mode; a layer that is not
+    exact (a global operation, a stride done by a functional call inside
+    ``forward``, a wrong rule) raises :class:`DensifyError` naming it. Call
+    :func:`verify_dense` again after loading weights to check those too.
 
     Args:
         model: A CNN taking (N, C, H, W) images.
@@ -214,7 +224,7 @@ def densify(model: nn.Module, output_stride: int, probe_size: int = 128,
                 _set_module(dense, name, new)
     dense.dense_info = info
     if verify:
-        _verify(model, dense, probe, info, atol)
+        verify_dense(model, dense, probe_size, atol)
     dense.train(was_training)
     return dense
 
@@ -252,19 +262,76 @@ def _sample(ref: torch.Tensor, got: torch.Tensor, image: tuple[int, int],
     return got[:, ::e, ::e]
 
 
-def _verify(original: nn.Module, dense: nn.Module, probe: torch.Tensor,
-            info: DenseInfo, atol: float) -> None:
-    """Compares every module's output, sampled at its eST, with the original's."""
-    stores: tuple[dict, dict] = ({}, {})
+def _randomise_(model: nn.Module, seed: int) -> None:
+    """Adds seeded noise to every floating-point parameter, in order: its own
+    spread, or for a constant one (zero-initialised offset and mask
+    predictors, norm scales) 0.1 times its size (at least 0.1), so every
+    layer computes something that depends on where it samples."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            if not p.dtype.is_floating_point:
+                continue
+            values = p.detach().double()
+            spread = values.std().item() if p.numel() > 1 else 0.0
+            scale = 0.5 * spread if spread > 0 else 0.1 * max(values.abs().mean().item(), 1.0)
+            noise = torch.randn(p.shape, generator=generator, dtype=torch.float64)
+            p.add_((noise * scale).to(p.dtype))
+
+
+def verify_dense(original: nn.Module, dense: nn.Module, probe_size: int = 128,
+                 atol: float = 1e-4, randomise: bool = True, seed: int = 0) -> None:
+    """Checks that ``dense`` (from :func:`densify`) computes what ``original``
+    computes, every layer's output sampled at its equivalent stride.
+
+    Both networks run in eval mode on one random probe image. With
+    ``randomise`` (what :func:`densify` does) they run as copies holding the
+    same seeded random parameters (each parameter perturbed by its own spread,
+    constant ones by 0.1 times their size): a zero-initialised offset or
+    mask predictor would make a deformable layer's output constant, and an
+    inexact rule for it pass. With ``randomise=False`` they run with the
+    weights they hold, e.g. after a checkpoint was loaded into both.
+
+    Raises:
+        DensifyError: naming the first layer whose dense output differs by
+            more than ``atol`` relative to its largest value, or whose shape
+            does not sample to the original's.
+    """
+    info = getattr(dense, 'dense_info', None)
+    if info is None:
+        raise DensifyError('verify_dense takes the network densify returned (dense_info)')
+    if randomise:
+        original, dense = copy.deepcopy(original), copy.deepcopy(dense)
+        ours, theirs = list(original.parameters()), list(dense.parameters())
+        if [p.shape for p in ours] != [p.shape for p in theirs]:
+            raise DensifyError('the dense network does not hold the parameters of the original')
+        _randomise_(original, seed)
+        with torch.no_grad():
+            for mine, other in zip(ours, theirs):
+                other.copy_(mine)
+    param = next(original.parameters(), None)
+    probe = torch.randn(1, _in_channels(original), probe_size, probe_size,
+                        generator=torch.Generator().manual_seed(seed),
+                        dtype=param.dtype if param is not None else torch.float32)
+    if param is not None:
+        probe = probe.to(param.device)
+    _compare_layers(original, dense, probe, info, atol)
+
+
+def _compare_layers(original: nn.Module, dense: nn.Module, probe: torch.Tensor,
+                    info: DenseInfo, atol: float) -> None:
+    """Compares every module's output, sampled at its eST, with the original's,
+    in the order the original computes them (the first that differs is named)."""
+    calls: tuple[list, list] = ([], [])
     handles = []
     inner = _inside_ruled(original)
-    for root, store in zip((original, dense), stores):
+    for root, sequence in zip((original, dense), calls):
         for name, module in root.named_modules():
             if name in inner:
                 continue
             def fn(module: nn.Module, inputs: tuple, output: object,
-                   store: dict = store, name: str = name) -> None:
-                store.setdefault(name, []).extend(t.detach() for t in _tensors(output))
+                   sequence: list = sequence, name: str = name) -> None:
+                sequence.append((name, [t.detach() for t in _tensors(output)]))
             handles.append(module.register_forward_hook(fn))
     modes = original.training, dense.training
     original.eval()
@@ -278,9 +345,15 @@ def _verify(original: nn.Module, dense: nn.Module, probe: torch.Tensor,
             h.remove()
         original.train(modes[0])
         dense.train(modes[1])
+    dense_outputs: dict[str, list] = {}
+    for name, outputs in calls[1]:
+        dense_outputs.setdefault(name, []).append(outputs)
+    seen: dict[str, int] = {}
     image = tuple(probe.shape[-2:])
-    for name, refs in stores[0].items():
-        for ref, got in zip(refs, stores[1].get(name, [])):
+    for name, refs in calls[0]:
+        k = seen[name] = seen.get(name, -1) + 1  # the k-th call of this module
+        gots = dense_outputs.get(name, [])
+        for ref, got in zip(refs, gots[k] if k < len(gots) else []):
             got = _sample(ref, got, image, info, name)
             what = f'{name or "the model"} ({type(original.get_submodule(name)).__name__})'
             if ref.shape != got.shape:
@@ -292,4 +365,4 @@ def _verify(original: nn.Module, dense: nn.Module, probe: torch.Tensor,
                     raise DensifyError(
                         f'{what}: dense output differs from the original by {err:.1e} '
                         '(relative); it holds a global or strided operation that densify '
-                        'cannot make exact')
+                        'cannot make exact, or its equivalent-stride rule is wrong')

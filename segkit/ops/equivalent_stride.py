@@ -42,7 +42,7 @@ from segkit.utils.pair import pair
 
 __all__ = ['DenseRule', 'EAvgPool2d', 'EMaxPool2d', 'PhaseDecomposed', 'SampledGlobalPool',
            'dense_layer', 'dense_rule', 'econv2d_', 'phase_merge', 'phase_split',
-           'register_dense_rule']
+           'register_dense_rule', 'run_phased', 'takes_channels_last']
 
 
 
@@ -226,9 +226,10 @@ class PhaseDecomposed(nn.Module):
 
     The dense map is split into its ``e*e`` phase sub-maps (``pixel_unshuffle``),
     folded into the batch, passed through the unchanged layer and interleaved
-    back (``pixel_shuffle``). Exact for any translation-equivariant stride-1
-    layer that treats what lies outside the map as zeros (convolutions,
-    deformable convolutions, DCLS): phase (0, 0) is the original map itself.
+    back (``pixel_shuffle``): :func:`run_phased`. Exact for any
+    translation-equivariant stride-1 layer that treats what lies outside the
+    map as zeros (convolutions, deformable convolutions, DCLS): phase (0, 0)
+    is the original map itself.
 
     Example:
         >>> conv = nn.Conv2d(4, 4, 3, padding=1)
@@ -243,10 +244,47 @@ class PhaseDecomposed(nn.Module):
         self.layer, self.e = layer, int(e)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.e == 1:
-            return self.layer(x)
-        n, _, h, w = x.shape
-        return phase_merge(self.layer(phase_split(x, self.e)), self.e, n, h, w)
+        return run_phased(lambda x, stride: self.layer(x), self.e, (1, 1), x)
+
+
+def run_phased(run: Callable[..., torch.Tensor], e: int, stride: tuple[int, int],
+               *maps: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
+    """``run(*maps, stride)`` computed on maps ``e`` times denser than the
+    layer's weights were made for, exactly.
+
+    With ``e == 1`` that is the call itself. Otherwise bilinear sampling or
+    a kernel would have to reach pixels ``e`` apart, so the layer runs at
+    stride 1 on each of the ``e*e`` phase sub-maps of every map
+    (:func:`phase_split`, folded into the batch), the phases are interleaved
+    back (:func:`phase_merge`) and every ``stride``-th position is kept: a
+    stride-``s`` layer's output ``j`` is its stride-1 output at ``s*j``. Exact
+    for any translation-equivariant layer with zeros outside the map; the
+    deformable operators (DCN, DCNv2, DCNv3, DCNv4) all run on denser maps
+    this way.
+
+    Args:
+        run: ``run(*maps, stride)``, the layer at a given stride.
+        e: The equivalent stride of the maps.
+        stride: The layer's stride on the dense map.
+        maps: (N, C, H, W) maps, or (N, H, W, C) with ``channels_last``; the
+            first one sets the size of the result.
+        channels_last: The maps and the result are (N, H, W, C).
+    """
+    if e == 1:
+        return run(*maps, stride)
+    if channels_last:
+        maps = tuple(m.permute(0, 3, 1, 2) for m in maps)
+    n, _, h, w = maps[0].shape
+    phases = [phase_split(m, e) for m in maps]
+    if channels_last:
+        phases = [p.permute(0, 2, 3, 1).contiguous() for p in phases]
+    out = run(*phases, (1, 1))
+    if channels_last:
+        out = out.permute(0, 3, 1, 2)
+    out = phase_merge(out, e, n, h, w)
+    if tuple(stride) != (1, 1):
+        out = out[..., ::stride[0], ::stride[1]]
+    return out.permute(0, 2, 3, 1) if channels_last else out
 
 
 def phase_split(x: torch.Tensor, e: int) -> torch.Tensor:
@@ -292,25 +330,41 @@ class SampledGlobalPool(nn.Module):
 # (layer, e, stride kept) -> the layer that computes the same on the dense
 # map: the module itself changed in place, or a replacement
 DenseRule = Callable[[nn.Module, int, int], nn.Module]
-_RULES: dict[type, DenseRule] = {}
+# type -> (its rule, whether its maps are channels-last (N, H, W, C))
+_RULES: dict[type, tuple[DenseRule, bool]] = {}
 
 
-def register_dense_rule(*types: type) -> Callable[[DenseRule], DenseRule]:
+def register_dense_rule(*types: type, channels_last: bool = False
+                        ) -> Callable[[DenseRule], DenseRule]:
     """Registers the equivalent-stride rule of layers of ``types`` (and their
-    subclasses, unless a subclass has its own), for :func:`dense_layer`."""
+    subclasses, unless a subclass has its own), for :func:`dense_layer`;
+    ``channels_last``: the layers take and return (N, H, W, C) maps (DCNv3,
+    DCNv4), which :func:`~segkit.ops.densify.densify` must know to read their
+    strides."""
     def add(rule: DenseRule) -> DenseRule:
         for t in types:
-            _RULES[t] = rule
+            _RULES[t] = (rule, channels_last)
         return rule
     return add
 
 
-def dense_rule(module: nn.Module) -> DenseRule | None:
-    """The rule registered for ``module``'s type or its nearest base class."""
+def _registered(module: nn.Module) -> tuple[DenseRule, bool] | None:
     for cls in type(module).__mro__:
         if cls in _RULES:
             return _RULES[cls]
     return None
+
+
+def dense_rule(module: nn.Module) -> DenseRule | None:
+    """The rule registered for ``module``'s type or its nearest base class."""
+    found = _registered(module)
+    return found[0] if found else None
+
+
+def takes_channels_last(module: nn.Module) -> bool:
+    """Whether ``module``'s rule was registered for (N, H, W, C) maps."""
+    found = _registered(module)
+    return bool(found and found[1])
 
 
 def dense_layer(module: nn.Module, e: int, stride: int) -> nn.Module:

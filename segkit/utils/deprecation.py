@@ -1,10 +1,11 @@
 """Old spellings that keep working for one release, with a one-line warning."""
 from __future__ import annotations
 
+import importlib
 import warnings
-from typing import Any
+from typing import Any, Callable
 
-__all__ = ['renamed', 'renamed_kwargs']
+__all__ = ['moved_names', 'renamed', 'renamed_kwargs']
 
 
 def renamed(old: str, new: str, where: str, stacklevel: int = 3) -> None:
@@ -24,3 +25,22 @@ def renamed_kwargs(kwargs: dict[str, Any], renames: dict[str, str], where: str) 
             renamed(old, new, where, stacklevel=4)
             out[new] = out.pop(old)
     return out
+
+
+def moved_names(module: str, names: dict[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) that still answers old names, each
+    with a one-line ``FutureWarning`` naming the new spelling.
+
+    Args:
+        module: The module's ``__name__``.
+        names: old name -> the new one, dotted (``'segkit.ops.DeformGeometry'``),
+            imported when the old name is asked for.
+    """
+    def __getattr__(name: str) -> Any:
+        if name in names:
+            new = names[name]
+            renamed(f'{module}.{name}', new, 'import')
+            path, _, attribute = new.rpartition('.')
+            return getattr(importlib.import_module(path), attribute)
+        raise AttributeError(f'module {module!r} has no attribute {name!r}')
+    return __getattr__

@@ -26,7 +26,7 @@ not from its comments or from segkit; sources:
   mmcv / mmseg  mmcv 1.x DefaultOptimizerConstructor, mmengine 0.10
                 DefaultOptimWrapperConstructor (no paramwise_cfg: one group)
 
-Ported from the recipe study's ``constructors.py`` (/work/notes/recipes/).
+Line citations (``L<n>``) refer to the original files above, at those commits.
 """
 from __future__ import annotations
 

@@ -124,15 +124,6 @@ EXPECTED_FAILURES: dict[str, tuple[bool, type[BaseException], str, str]] = {
     # mmseg's TIMMBackbone raises when timm is absent (pretrained=False: no download)
     'test_backbones/test_timm_backbone.py::test_timm_backbone':
         (_missing('timm'), RuntimeError, 'timm is not installed', 'needs timm'),
-    # Mask2Former and MaskFormer heads subclass mmdet's; without mmdet mmseg falls
-    # back to BaseModule, which takes none of the head's arguments. (With mmdet,
-    # Mask2Former's pixel decoder would next need mmcv.ops.MultiScaleDeformableAttention.)
-    'test_heads/test_mask2former_head.py::test_mask2former_head':
-        (_missing('mmdet'), TypeError, r"BaseModule.__init__\(\) got an unexpected keyword",
-         'needs mmdet'),
-    'test_heads/test_maskformer_head.py::test_maskformer_head':
-        (_missing('mmdet'), TypeError, r"BaseModule.__init__\(\) got an unexpected keyword",
-         'needs mmdet'),
     # VPD (depth estimation) builds Stable Diffusion's UNet from the ``ldm``
     # package (mmseg's requirements/optional.txt); with it, the tests would next
     # download nyu_class_embeddings.pth from download.openmmlab.com.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from segkit.ops import DCNv3, DCNv4
+from segkit.ops import DCNv3, DCNv4, DeformConv2d, ModulatedDeformConv2d
 from tests.helpers.segmentors import randomised_segmentor
 
 pytestmark = pytest.mark.slow  # inductor compiles C++, seconds to tens of seconds each
@@ -40,7 +40,9 @@ def test_compiled_model_equals_eager_without_graph_breaks(config: str) -> None:
         kernels = [n for n in explained.graphs[0].graph.nodes
                    if str(n.target).startswith('segkit.') and 'sampling_cpu_forward' in
                    str(n.target)]
-        assert len(kernels) == sum(isinstance(m, (DCNv3, DCNv4)) for m in model.modules())
+        # one opaque node per deformable layer (DCN and DCNv2 sample with the same kernel)
+        deformable = (DCNv3, DCNv4, DeformConv2d, ModulatedDeformConv2d)
+        assert len(kernels) == sum(isinstance(m, deformable) for m in model.modules())
         out = torch.compile(model, backend='aot_eager')(x, mode='tensor')
     rel = ((out - ref).abs().max() / ref.abs().max()).item()
     assert rel < 1e-5, rel

@@ -49,7 +49,10 @@ def test_dense_resnet50_matches_hand_dilated_param_count() -> None:
     assert n_dense == n_dilated == resnet50_body - (3 * 64 * 49 + 2 * 64) + deep_stem
 
 
-# DESIGN.md / the papers: UPerNet segmentation models on ADE20K
+# Published sizes of the UPerNet ADE20K models (rounded to 1M): ConvNeXt and ConvNeXt-dcls
+# from K-H-Ismail/ConvNeXt-dcls semantic_segmentation/README.md, InternImage from
+# OpenGVLab/InternImage segmentation/configs/ade20k/README.md; the 'Sizes' tables of
+# configs/convnext/README.md and configs/internimage/README.md list them beside segkit's counts
 PUBLISHED_PARAMS = {
     'convnext/upernet_convnext-t_8xb2-160k_ade20k-512x512.py': 60e6,
     'convnext/upernet_convnext-t-dcls_8xb2-160k_ade20k-512x512.py': 60e6,

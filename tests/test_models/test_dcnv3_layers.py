@@ -55,3 +55,49 @@ def test_dcnv4_conv_layer() -> None:
     torch.testing.assert_close(layer(x), expected)
     with pytest.raises(ValueError, match='stride 1 and "same" padding'):
         build_conv_layer(dict(type='DCNv4'), 16, 16, 3, stride=2, padding=1)
+
+
+@pytest.mark.parametrize('layer,stride', [('DCNv3', 1), ('DCNv3', 2), ('DCNv4', 1)])
+def test_conv_layers_densify_exactly(layer: str, stride: int) -> None:
+    """``conv_cfg=dict(type='DCNv3' | 'DCNv4')`` layers after a stride that
+    densify removes (the case that failed, or for DCNv4 passed a zero-offset
+    check and was silently wrong): with random weights and offsets the dense
+    network equals the strided one at every stride position."""
+    from segkit.ops import densify
+    from tests.test_ops.test_densify import _randomised
+    from tests.test_ops.test_equivalent_stride import _close
+
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, 2, 1), torch.nn.Conv2d(8, 8, 3, 2, 1),
+        build_conv_layer(dict(type=layer, deform_groups=2), 8, 12, 3, stride=stride,
+                         padding=1),
+        torch.nn.Conv2d(12, 4, 3, 2, 1))
+    net = _randomised(net)
+    dense = densify(net, 2, probe_size=64)
+    assert dense[2].dcn.equivalent_stride == 2
+    x = torch.randn(1, 3, 70, 58, dtype=torch.float64)
+    with torch.no_grad():
+        _close(dense(x), net(x), dense.dense_info.est(8 * stride), rtol=1e-10)
+
+
+def test_segkit_conv_layers_are_registered_on_every_install() -> None:
+    """build_conv_layer builds segkit's classes for the six conv-layer types,
+    also where compiled mmcv registered its own 'DCN' / 'DCNv2' first (a
+    registry holding other classes under those names, as mmcv.ops leaves it)."""
+    from mmengine.registry import MODELS as MMENGINE_MODELS
+    from mmengine.registry import Registry
+
+    from segkit.models.conv_layers import CONV_LAYERS, register_conv_layers
+    from segkit.ops import DeformConv2dPack, ModulatedDeformConv2dPack
+
+    assert set(CONV_LAYERS) == {'DCN', 'DCNv2', 'DCNv3', 'DCNv4', 'DCLS', 'Shaped'}
+    for name, layer in CONV_LAYERS.items():
+        assert MMENGINE_MODELS.get(name) is layer
+    assert isinstance(build_conv_layer(dict(type='DCN'), 4, 4, 3), DeformConv2dPack)
+    assert isinstance(build_conv_layer(dict(type='DCNv2'), 4, 4, 3), ModulatedDeformConv2dPack)
+    with_mmcv = Registry('models with compiled mmcv')
+    for name in ('DCN', 'DCNv2'):
+        with_mmcv.register_module(name, module=type(f'Mmcv{name}', (torch.nn.Module,), {}))
+    register_conv_layers(with_mmcv)
+    assert with_mmcv.get('DCN') is DeformConv2dPack
+    assert with_mmcv.get('DCNv2') is ModulatedDeformConv2dPack

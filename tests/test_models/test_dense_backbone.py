@@ -60,3 +60,77 @@ def test_pretrained_init_cfg_loads_into_dense_copy(tmp_path) -> None:
     net.init_weights()
     for key, value in source.state_dict().items():
         torch.testing.assert_close(net.backbone.state_dict()[key], value)
+
+
+def _dcnv3_resnet(**kwargs) -> dict:
+    """A slim ResNetV1c-50 whose 3x3 convs of stages 2-4 are DCNv3 conv layers
+    (the strided ones included)."""
+    return dict(type='ResNetV1c', depth=50, stem_channels=8, base_channels=8,
+                stage_with_dcn=(False, True, True, True),
+                dcn=dict(type='DCNv3', deform_groups=2, fallback_on_stride=False), **kwargs)
+
+
+def test_dcnv3_resnet_dense_after_loading_weights(tmp_path) -> None:
+    """DenseBackbone over a ResNet with DCNv3 conv layers: verified at build
+    time on random weights, and by verify() again once a checkpoint with
+    offsets of a few pixels is loaded; the outputs equal the strided
+    network's with the same weights."""
+    from tests.test_ops.test_densify import _randomised
+    from tests.test_ops.test_equivalent_stride import _close
+
+    source = _randomised(MODELS.build(_dcnv3_resnet())).float()
+    path = tmp_path / 'r50-dcnv3.pth'
+    torch.save({'state_dict': source.state_dict()}, path)
+    net = MODELS.build(dict(type='DenseBackbone', output_stride=8, probe_size=64,
+                            backbone=_dcnv3_resnet(init_cfg=dict(type='Pretrained',
+                                                                 checkpoint=str(path)))))
+    net.init_weights()
+    net.eval()
+    net.verify()
+    x = torch.randn(1, 3, 64, 48)
+    with torch.no_grad():
+        for out, ref, f in zip(net(x), source(x), (4, 8, 16, 32)):
+            _close(out, ref, f // min(f, 8), rtol=1e-4)
+
+
+def test_verify_catches_a_wrong_rule_after_loading(tmp_path) -> None:
+    """A DenseBackbone built without its check, with a wrong rule for the
+    DCNv3 conv layer (its grid dilated as for a convolution, the offsets
+    left as they are): fresh, its zero offsets hide the error; verify() with
+    loaded offsets names it."""
+    from segkit.errors import DensifyError
+    from segkit.models.conv_layers import ChannelsLastDeformConv
+    from segkit.ops.equivalent_stride import _RULES, register_dense_rule
+    from tests.test_ops.test_densify import _randomised
+
+    def wrong(layer: ChannelsLastDeformConv, e: int, stride: int) -> ChannelsLastDeformConv:
+        import dataclasses
+
+        from segkit.ops import econv2d_
+
+        g, dcn = layer.dcn.geometry, layer.dcn
+        dcn.geometry = dataclasses.replace(g, stride_h=stride, stride_w=stride,
+                                           pad_h=g.pad_h * e, pad_w=g.pad_w * e,
+                                           dilation_h=g.dilation_h * e,
+                                           dilation_w=g.dilation_w * e)
+        econv2d_(dcn.dw_conv[0], e, stride)
+        dcn.stride, dcn.dense_stride = stride, (stride, stride)
+        return layer
+
+    saved = _RULES[ChannelsLastDeformConv]
+    register_dense_rule(ChannelsLastDeformConv)(wrong)
+    try:
+        source = _randomised(MODELS.build(_dcnv3_resnet())).float()
+        path = tmp_path / 'r50-dcnv3.pth'
+        torch.save({'state_dict': source.state_dict()}, path)
+        net = MODELS.build(dict(type='DenseBackbone', output_stride=16, probe_size=64,
+                                verify=False, backbone=_dcnv3_resnet(
+                                    init_cfg=dict(type='Pretrained', checkpoint=str(path)))))
+        net.verify()  # fresh: zero offsets, samples on integer positions
+        net.init_weights()
+        # layer4.0.conv2 (stride 2 removed, e = 1) is right; layer4.1.conv2 sees e = 2
+        with pytest.raises(DensifyError, match=r'^layer4\.1\.conv2 \(DCNv3Conv2d\): dense '
+                                               'output differs'):
+            net.verify()
+    finally:
+        _RULES[ChannelsLastDeformConv] = saved

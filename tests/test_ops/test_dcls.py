@@ -28,7 +28,7 @@ CASES = [  # in, out, groups, K, size, stride, padding
 
 
 # NOTE: the reference's 'gauss' and 'v1' mix up the axes of non-square kernels
-# (DESIGN.md), so only its 'v0' is an oracle there
+# (docs/operators.md, DCLS), so only its 'v0' is an oracle there
 NON_SQUARE = [(4, 4, 2, 6, (5, 9), 1, (2, 4)), (3, 6, 3, 4, (7, 3), 2, (3, 1))]
 
 

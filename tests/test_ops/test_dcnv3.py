@@ -9,9 +9,10 @@ import pytest
 import torch
 
 import segkit.ops.deform_sampling.cpu as cpu_module
-from segkit.ops.dcnv3 import DCNV3
-from segkit.ops import (DCNv3, DCNv3Geometry, dcnv3_core, dcnv3_core_cpu, dcnv3_core_gather,
-                        dcnv3_core_reference, dcnv3_cpu_kernel_available, run_core)
+from segkit.ops import DCNv3, cpu_kernel_available, dcnv3_core
+from segkit.ops import DeformGeometry as DCNv3Geometry
+from segkit.ops.dcnv3 import (DCNV3, dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference,
+                              run_dcnv3_core)
 
 GOLDEN = torch.load(Path(__file__).parents[1] / 'data' / 'dcnv3_reference.pt',
                     weights_only=True)
@@ -23,7 +24,7 @@ FAST = {'cpu': dcnv3_core_cpu, 'gather': dcnv3_core_gather}
 def test_cpu_kernel_builds_here() -> None:
     """The machines segkit is tested on have a C++ compiler: the kernel must
     build there, or every 'cpu' test below would only test a fallback."""
-    assert dcnv3_cpu_kernel_available()
+    assert cpu_kernel_available()
 
 
 def _core_args(case: dict) -> tuple:
@@ -172,7 +173,7 @@ def test_reduced_precision_samples_at_float32_positions(impl: str, dtype: torch.
     offset = torch.zeros(1, 3, 600, 2 * 9 * 2, dtype=dtype)
     mask = torch.softmax(torch.randn(1, 3, 600, 2, 9), -1).reshape(1, 3, 600, 18).to(dtype)
     with torch.no_grad():
-        out = run_core(x, offset, mask, DCNv3Geometry(3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0),
+        out = run_dcnv3_core(x, offset, mask, DCNv3Geometry(3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 1.0),
                        impl)
     assert out.dtype == dtype
     if impl == 'auto':
@@ -194,7 +195,7 @@ def test_reduced_precision_gradients(impl: str, dtype: torch.dtype) -> None:
     wide = [t.detach().float().requires_grad_() for t in low]
     grads = []
     for inputs in (low, wide):
-        out = run_core(*inputs, geometry, impl)
+        out = run_dcnv3_core(*inputs, geometry, impl)
         weights = torch.linspace(-1, 1, out.numel()).view_as(out).to(dtype)
         grads.append((out, *torch.autograd.grad((out.float() * weights.float()).sum(), inputs)))
     assert grads[0][0].dtype == dtype
@@ -281,10 +282,10 @@ def test_module_bad_arguments_and_gradients() -> None:
     with pytest.raises(ValueError, match='divisible by group'):
         DCNv3(10, group=4)
     with pytest.raises(ValueError, match='impl must be'):
-        run_core(*_random_case(), impl='cuda-magic')
+        run_dcnv3_core(*_random_case(), impl='cuda-magic')
     with pytest.raises(ValueError, match='offset must be'):
         x, offset, mask, geometry = _random_case()
-        run_core(x, offset[:, :-1], mask, geometry)
+        run_dcnv3_core(x, offset[:, :-1], mask, geometry)
     module = DCNv3(16, group=4)
     with torch.no_grad():  # leave the zero init so offsets and mask get gradients
         module.offset.weight.normal_(0, 0.1)
@@ -323,10 +324,10 @@ def test_auto_picks_the_cpu_kernel_and_env_can_force_another(monkeypatch) -> Non
     calls = _record_calls(monkeypatch)
     x, offset, mask, geometry = _random_case()
     with torch.no_grad():
-        run_core(x, offset, mask, geometry)
-    run_core(x, offset, mask, geometry)
+        run_dcnv3_core(x, offset, mask, geometry)
+    run_dcnv3_core(x, offset, mask, geometry)
     monkeypatch.setenv('SEGKIT_DEFORM_IMPL', 'gather')
-    run_core(x, offset, mask, geometry)
+    run_dcnv3_core(x, offset, mask, geometry)
     assert calls == ['cpu', 'cpu', 'gather']
 
 
@@ -336,11 +337,11 @@ def test_auto_falls_back_without_the_kernel(monkeypatch) -> None:
     calls = _record_calls(monkeypatch)
     x, offset, mask, geometry = _random_case()
     with torch.no_grad():
-        run_core(x, offset, mask, geometry)
-    run_core(x, offset, mask, geometry)
+        run_dcnv3_core(x, offset, mask, geometry)
+    run_dcnv3_core(x, offset, mask, geometry)
     assert calls == ['gather', 'reference']
     with pytest.raises(RuntimeError, match='could not be built'):
-        run_core(x, offset, mask, geometry, impl='cpu')
+        run_dcnv3_core(x, offset, mask, geometry, impl='cpu')
 
 
 def _extreme_case(dtype: torch.dtype = torch.float32) -> tuple:

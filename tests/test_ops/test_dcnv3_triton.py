@@ -8,7 +8,9 @@ import torch
 
 import segkit.ops.deform_sampling.dispatch as dispatch_module
 from segkit.ops.dcnv3 import DCNV3
-from segkit.ops import DCNv3, DCNv3Geometry, dcnv3_core_reference
+from segkit.ops import DCNv3
+from segkit.ops import DeformGeometry as DCNv3Geometry
+from segkit.ops.dcnv3 import dcnv3_core_reference
 from tests.test_ops.test_dcnv3 import CORE, MODULE, _core_args, _extreme_case, _random_case
 
 
@@ -113,7 +115,7 @@ def test_triton_reduced_precision_samples_at_float32_positions(triton_core, monk
     the kernels read them as they are (no widened copy) and compute the
     positions in float32, so a zero-offset DCNv3 on a 600-pixel-wide map is
     the box filter of the rounded inputs to one rounding."""
-    from segkit.ops.dcnv3 import run_core
+    from segkit.ops.dcnv3 import run_dcnv3_core as run_core
     from tests.test_ops.test_dcnv3 import _box_filter
 
     monkeypatch.setattr(DCNV3, 'triton', triton_core)

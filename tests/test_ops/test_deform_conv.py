@@ -1,7 +1,7 @@
-"""DCN and DCNv2 (segkit.ops.deform_conv) against the papers' formula written
-out here with plain tensor indexing; mmcv 2.1.0's classes (arguments,
-parameters, initialisation, checkpoints); equivalent stride against the
-strided layer itself."""
+"""DCN and DCNv2 (segkit.ops.dcn) against the papers' formula written out here
+with plain tensor indexing, every implementation of the shared core;
+mmcv 2.1.0's classes (arguments, parameters, initialisation, checkpoints);
+equivalent stride against the strided layer itself."""
 from __future__ import annotations
 
 import copy
@@ -15,7 +15,11 @@ import torch.nn.functional as F
 from segkit.ops import (DeformConv2d, DeformConv2dPack, DensifyError, ModulatedDeformConv2d,
                         ModulatedDeformConv2dPack, deform_conv2d, dense_layer,
                         modulated_deform_conv2d)
-from segkit.ops import deform_conv as dc
+from segkit.ops.dcn import DCN, deform_conv_core
+from segkit.ops.deform_sampling import dispatch
+from segkit.utils.pair import pair
+
+IMPLS = ['auto', 'reference', 'gather', 'cpu']
 
 
 def _bilinear(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -81,7 +85,7 @@ def _inputs(cin: int, cout: int, kernel, stride, padding, dilation, groups, dg, 
             modulated: bool, seed: int = 0) -> dict:
     torch.manual_seed(seed)
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
-    s, p, d = (dc.pair(v) for v in (stride, padding, dilation))
+    s, p, d = (pair(v) for v in (stride, padding, dilation))
     h_out = (size[0] + 2 * p[0] - d[0] * (kh - 1) - 1) // s[0] + 1
     w_out = (size[1] + 2 * p[1] - d[1] * (kw - 1) - 1) // s[1] + 1
     f64 = dict(dtype=torch.float64)
@@ -95,10 +99,11 @@ def _inputs(cin: int, cout: int, kernel, stride, padding, dilation, groups, dg, 
         stride=s, padding=p, dilation=d, groups=groups, deform_groups=dg)
 
 
-def _ours(t: dict, impl=None) -> torch.Tensor:
+def _ours(t: dict, impl: str | None = None) -> torch.Tensor:
+    """The core by ``impl``, or (None) mmcv's functions."""
     if impl is not None:
-        return impl(t['x'], t['offset'], t['mask'], t['weight'], t['bias'], t['stride'],
-                    t['padding'], t['dilation'])
+        return deform_conv_core(t['x'], t['offset'], t['mask'], t['weight'], t['bias'],
+                                t['stride'], t['padding'], t['dilation'], impl)
     if t['mask'] is None:
         return deform_conv2d(t['x'], t['offset'], t['weight'], t['stride'], t['padding'],
                              t['dilation'], t['groups'], t['deform_groups'])
@@ -113,15 +118,15 @@ def test_equals_the_formula(case: tuple, modulated: bool) -> None:
     t = _inputs(*case, modulated)
     ref = _formula(**t)
     assert ref.abs().max() > 1
-    for impl in (None, dc._by_torchvision, dc._by_grid_sample):
-        torch.testing.assert_close(_ours(t, impl), ref, rtol=0, atol=1e-10)
+    for impl in (None, *IMPLS):
+        torch.testing.assert_close(_ours(t, impl), ref, rtol=0, atol=1e-10, msg=impl)
 
 
 @pytest.mark.parametrize('modulated', [False, True], ids=['dcn', 'dcnv2'])
 @pytest.mark.parametrize('case', [CASES[1], CASES[3]])
 def test_gradients_equal_the_formulas(case: tuple, modulated: bool) -> None:
-    """Input, offsets, mask, weight and bias: autograd through torchvision's
-    kernel and through the grid_sample path against autograd through the formula."""
+    """Input, offsets, mask, weight and bias: autograd through every
+    implementation against autograd through the formula."""
     t = _inputs(*case, modulated, seed=1)
     names = [k for k in ('x', 'offset', 'mask', 'weight', 'bias') if t[k] is not None]
     for k in names:
@@ -129,11 +134,11 @@ def test_gradients_equal_the_formulas(case: tuple, modulated: bool) -> None:
     ref = _formula(**t)
     upstream = torch.randn_like(ref)
     expected = torch.autograd.grad(ref, [t[k] for k in names], upstream)
-    for impl in (None, dc._by_grid_sample):
+    for impl in (None, *IMPLS):
         got = torch.autograd.grad(_ours(t, impl), [t[k] for k in names], upstream)
         for name, a, b in zip(names, got, expected):
             assert b.abs().max() > 0, name
-            torch.testing.assert_close(a, b, rtol=0, atol=1e-9, msg=name)
+            torch.testing.assert_close(a, b, rtol=0, atol=1e-9, msg=f'{impl}: {name}')
 
 
 def test_offset_layout_dy_first_per_group_and_tap() -> None:
@@ -201,38 +206,50 @@ def test_packs_feed_their_offset_conv_in_mmcv_layout() -> None:
 
 
 def test_non_finite_offsets_give_nan_not_a_crash() -> None:
-    """torchvision's CPU kernel crashes the process on a NaN position; here a
-    NaN or infinite offset gives NaN in its image's output (as grid_sample),
-    so a diverging network reaches the non-finite-loss guard."""
+    """A NaN or infinite offset gives NaN where it samples (as grid_sample;
+    torchvision's CPU kernel crashed the process on a NaN position), so a
+    diverging network reaches the non-finite-loss guard."""
     x = torch.randn(2, 4, 8, 8)
     weight = torch.randn(4, 4, 3, 3)
     for bad in (float('nan'), float('inf')):
         offset = torch.zeros(2, 18, 8, 8)
         offset[1, 3, 2, 2] = bad
-        for impl in (dc._by_torchvision, dc._by_grid_sample):
-            out = impl(x, offset, None, weight, None, (1, 1), (1, 1), (1, 1))
+        for impl in IMPLS:
+            out = deform_conv_core(x, offset, None, weight, None, (1, 1), (1, 1), (1, 1), impl)
             assert out[0].isfinite().all() and out[1].isnan().any(), (bad, impl)
 
 
 def test_implementation_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """'auto': grid_sample on the CPU and under tracers, torchvision's kernel on
-    CUDA; SEGKIT_DCN_IMPL forces one."""
-    cpu, cuda = torch.device('cpu'), torch.device('cuda')
-    assert dc._implementation(cpu) is dc._by_grid_sample
-    assert dc._implementation(cuda) is dc._by_torchvision
-    monkeypatch.setattr(torch.compiler, 'is_exporting', lambda: True)
-    assert dc._implementation(cuda) is dc._by_grid_sample
-    monkeypatch.setenv('SEGKIT_DCN_IMPL', 'torchvision')
-    assert dc._implementation(cpu) is dc._by_torchvision
-    layer = DeformConv2dPack(4, 4, 3, padding=1)
+    """One dispatch for the deformable family: 'auto' takes the C++ kernel on
+    the CPU and grid_sample under tracers; SEGKIT_DEFORM_IMPL forces one; the
+    old SEGKIT_DCN_IMPL still works for a release, with a warning."""
     calls = []
-    monkeypatch.setitem(dc._IMPL_FNS, 'torchvision', lambda *a: calls.append(1) or
-                        dc._by_torchvision(*a))
-    layer(torch.randn(1, 4, 6, 6))
-    assert calls == [1]
-    monkeypatch.setenv('SEGKIT_DCN_IMPL', 'cuda')
-    with pytest.raises(ValueError, match='SEGKIT_DCN_IMPL must be one of'):
-        layer(torch.randn(1, 4, 6, 6))
+    for name in ('reference', 'cpu', 'gather'):
+        original = getattr(DCN, name)
+        monkeypatch.setattr(DCN, name, lambda *a, fn=original, name=name:
+                            calls.append(name) or fn(*a))
+    layer = DeformConv2dPack(4, 4, 3, padding=1)
+    x = torch.randn(1, 4, 6, 6)
+    layer(x)
+    assert calls == ['cpu']
+    with monkeypatch.context() as m:
+        m.setattr(torch.compiler, 'is_exporting', lambda: True)
+        layer(x)
+    assert calls[-1] == 'reference'
+    monkeypatch.setenv('SEGKIT_DEFORM_IMPL', 'gather')
+    layer(x)
+    assert calls[-1] == 'gather'
+    monkeypatch.delenv('SEGKIT_DEFORM_IMPL')
+    monkeypatch.setattr(dispatch, '_warned', set())
+    monkeypatch.setenv('SEGKIT_DCN_IMPL', 'grid_sample')
+    with pytest.warns(FutureWarning, match="SEGKIT_DCN_IMPL is deprecated.*'SEGKIT_DEFORM_IMPL'"):
+        layer(x)
+    assert calls[-1] == 'reference'
+    assert DeformConv2dPack(4, 4, 3, padding=1, impl='gather')(x).shape == (1, 4, 6, 6)
+    assert calls[-1] == 'gather'
+    monkeypatch.setenv('SEGKIT_DEFORM_IMPL', 'cuda')
+    with pytest.raises(ValueError, match='impl must be one of'):
+        layer(x)
 
 
 # -- mmcv 2.1.0's classes -------------------------------------------------------
@@ -360,9 +377,11 @@ def test_old_offset_keys_are_renamed_as_mmcv_does() -> None:
 
 
 def test_reduced_precision_computes_in_float32() -> None:
-    """Under bfloat16 autocast the offset conv gives bfloat16 offsets;
-    torchvision has no bfloat16 CPU kernel, so the layer widens to float32
-    and returns the input's dtype."""
+    """Under bfloat16 autocast the offset conv gives bfloat16 offsets, which
+    would snap positions to coarse steps: the sampling widens to float32;
+    the contraction with the kernel is a matrix product that autocast runs
+    in bfloat16, as it runs a convolution (mmcv's layer also returns the
+    autocast dtype)."""
     torch.manual_seed(0)
     layer = ModulatedDeformConv2dPack(8, 8, 3, padding=1)
     nn.init.normal_(layer.conv_offset.weight, std=0.1)
@@ -371,7 +390,7 @@ def test_reduced_precision_computes_in_float32() -> None:
     with torch.autocast('cpu', dtype=torch.bfloat16):
         low = layer(x.bfloat16())
         same = layer(x)
-    assert low.dtype == torch.bfloat16 and same.dtype == torch.float32
+    assert low.dtype == same.dtype == torch.bfloat16
     assert ((low.float() - ref).abs().max() / ref.abs().max()).item() < 0.03
     assert ((same - ref).abs().max() / ref.abs().max()).item() < 0.03
 
@@ -464,3 +483,25 @@ def test_set_equivalent_stride_sets_and_restores() -> None:
         layer.set_equivalent_stride(1)
         assert layer.stride == layer.conv_offset.stride == (2, 2)
         torch.testing.assert_close(layer(x), ref, rtol=0, atol=0)
+
+
+def test_triton_equals_the_formula() -> None:
+    """The shared Triton kernels with DCN's per-tap rule (compiled on a GPU,
+    else Triton's interpreter on the CPU, as tests/conftest.py sets it up),
+    outputs and gradients."""
+    from tests.test_ops.test_dcnv3_triton import DEVICE
+
+    t = _inputs(*CASES[1], True, seed=2)  # channel groups, stride 2
+    names = ['x', 'offset', 'mask', 'weight', 'bias']
+    for k in names:
+        t[k].requires_grad_()
+    ref = _formula(**t)
+    upstream = torch.randn_like(ref)
+    expected = torch.autograd.grad(ref, [t[k] for k in names], upstream)
+    on = {k: v.detach().to(DEVICE).requires_grad_() if torch.is_tensor(v) else v
+          for k, v in t.items()}
+    out = _ours(on, 'triton')
+    torch.testing.assert_close(out.cpu(), ref, rtol=0, atol=1e-10)
+    got = torch.autograd.grad(out, [on[k] for k in names], upstream.to(DEVICE))
+    for name, a, b in zip(names, got, expected):
+        torch.testing.assert_close(a.cpu(), b, rtol=0, atol=1e-9, msg=name)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from segkit.ops import DeformGeometry
-from segkit.ops.dcnv3 import DCNV3, dcnv3_core_cpu, dcnv3_core_gather, run_core
+from segkit.ops.dcnv3 import DCNV3, dcnv3_core_cpu, dcnv3_core_gather, run_dcnv3_core
 from segkit.ops.dcnv4 import dcnv4_core_cpu, dcnv4_core_gather
 from segkit.ops.deform_sampling import dispatch
 from tests.helpers import REPO
@@ -57,15 +57,16 @@ def test_the_old_environment_variable_still_works(monkeypatch) -> None:
     calls = []
     monkeypatch.setattr(DCNV3, 'gather', lambda *a: calls.append('gather') or
                         torch.zeros(1, 4, 4, 4))
-    monkeypatch.setattr(dispatch, '_warned_old_variable', False)
+    monkeypatch.setattr(dispatch, '_warned', set())
     monkeypatch.setenv('SEGKIT_DCNV3_IMPL', 'gather')
     g = DeformGeometry(3, 3, 1, 1, 1, 1, 1, 1, 2, 2)
     with pytest.warns(FutureWarning, match="SEGKIT_DCNV3_IMPL is deprecated.*'SEGKIT_DEFORM_IMPL'"):
-        run_core(torch.zeros(1, 4, 4, 4), torch.zeros(1, 4, 4, 36), torch.zeros(1, 4, 4, 18), g)
+        run_dcnv3_core(torch.zeros(1, 4, 4, 4), torch.zeros(1, 4, 4, 36),
+                       torch.zeros(1, 4, 4, 18), g)
     assert calls == ['gather']
     with pytest.raises(ValueError, match='impl must be one of'):
-        run_core(torch.zeros(1, 4, 4, 4), torch.zeros(1, 4, 4, 36), torch.zeros(1, 4, 4, 18), g,
-                 impl='cuda-magic')
+        run_dcnv3_core(torch.zeros(1, 4, 4, 4), torch.zeros(1, 4, 4, 36),
+                       torch.zeros(1, 4, 4, 18), g, impl='cuda-magic')
 
 
 def test_triton_kernels_compile_for_hopper() -> None:

@@ -247,3 +247,119 @@ def test_mmseg_dilated_dcn_resnet_is_not_the_strided_one() -> None:
                 m.bias.zero_()
         d8.load_state_dict(net.state_dict())
         _close(d8(x)[0], net(x)[3], 4, rtol=1e-10)
+
+
+# -- every operator family after a removed stride ---------------------------
+
+class _ToNHWC(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 2, 3, 1)
+
+
+class _ToNCHW(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 3, 1, 2)
+
+
+def _family_layer(family: str, stride: int) -> nn.Module:
+    """One layer of ``family`` with 8 channels and ``stride`` (the channels-last
+    operators between permutes, as a plain PyTorch model would hold them)."""
+    from segkit.ops import (DCNv3, DCNv4, DeformConv2dPack, ModulatedDeformConv2dPack,
+                            ShapedConv2d)
+
+    if family == 'DCN':
+        return DeformConv2dPack(8, 8, 3, stride, 1)
+    if family == 'DCNv2':
+        return ModulatedDeformConv2dPack(8, 8, 3, stride, 1)
+    if family == 'DCNv3':
+        return nn.Sequential(_ToNHWC(), DCNv3(8, 3, stride=stride, pad=1, group=2), _ToNCHW())
+    if family == 'DCNv4':  # stride 1 only, as the original module
+        return nn.Sequential(_ToNHWC(), DCNv4(8, 3, pad=1, group=2, dw_kernel_size=3),
+                             _ToNCHW())
+    if family == 'DCLS':
+        return Dcls2d(8, 8, 5, stride, 3, 7, version='gauss')
+    if family == 'shaped':
+        return ShapedConv2d(8, 8, 3, 'qh-mixed', stride, 1)
+    if family == 'maxpool':
+        return nn.MaxPool2d(3, stride, 1)
+    assert family == 'avgpool'
+    return nn.AvgPool2d(3, stride, 1, count_include_pad=False)
+
+
+FAMILIES = ['DCN', 'DCNv2', 'DCNv3', 'DCNv4', 'DCLS', 'shaped', 'maxpool', 'avgpool']
+# (family, the operator's own stride); DCNv4 predicts its offsets at input
+# resolution, so it has stride 1 only (as the original module)
+CASES = [(f, s) for f in FAMILIES for s in (1, 2) if (f, s) != ('DCNv4', 2)]
+
+
+def _randomised(net: nn.Module, seed: int = 0) -> nn.Module:
+    """Every parameter random (offset and mask predictors included: they are
+    zero-initialised, which makes a deformable layer's output constant), in
+    float64, eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    net = net.double()
+    net.eval()  # NOTE: mmseg's ResNet.train() returns None, so no chaining
+    with torch.no_grad():
+        for p in net.parameters():
+            fan_in = p[0].numel() if p.dim() > 1 else 1
+            p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / fan_in ** 0.5)
+    return net
+
+
+@pytest.mark.parametrize('family,layer_stride', CASES)
+def test_every_family_after_a_removed_stride(family: str, layer_stride: int) -> None:
+    """``Conv(s2) -> Conv(s2) -> operator -> Conv(s2)`` densified to output
+    stride 2: the operator runs on a map 2x denser than its weights were made
+    for (4x after its own stride); with random weights and offsets the dense
+    network equals the strided one at every stride position."""
+    net = _randomised(nn.Sequential(
+        nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, 2, 1),
+        _family_layer(family, layer_stride), nn.ReLU(), nn.Conv2d(8, 4, 3, 2, 1)))
+    dense = densify(net, 2, probe_size=64)
+    est = dense.dense_info.est(8 * layer_stride)
+    for size in ((64, 64), (75, 90)):
+        x = torch.randn(1, 3, *size, dtype=torch.float64)
+        with torch.no_grad():
+            ref, out = net(x), dense(x)
+        _close(out, ref, est, rtol=1e-10)
+        # the operator's own output, every position of the original's map
+        with torch.no_grad():
+            ref3, out3 = net[:4](x), dense[:4](x)
+        _close(out3, ref3, dense.dense_info.est(4 * layer_stride), rtol=1e-10)
+
+
+def test_a_wrong_deformable_rule_is_caught_at_build_time() -> None:
+    """A DCNv4 rule that dilates the sampling grid as for a convolution
+    leaves the offsets in pixels of the original map and interpolates
+    between dense neighbours: exact only at zero offsets, so with its
+    zero-initialised offset/mask predictor (a constant output) the old
+    check passed it. The build-time check runs on randomised weights and
+    names the layer."""
+    import dataclasses
+
+    from segkit.ops import DCNv4
+    from segkit.ops.equivalent_stride import _RULES, register_dense_rule
+
+    class ScaledOffsets(DCNv4):
+        pass
+
+    def wrong(layer: DCNv4, e: int, stride: int) -> DCNv4:
+        g = layer.geometry
+        layer.geometry = dataclasses.replace(g, pad_h=g.pad_h * e, pad_w=g.pad_w * e,
+                                             dilation_h=g.dilation_h * e,
+                                             dilation_w=g.dilation_w * e)
+        return layer
+
+    register_dense_rule(ScaledOffsets, channels_last=True)(wrong)
+    try:
+        net = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), _ToNHWC(), ScaledOffsets(8, group=2),
+                            _ToNCHW()).eval()  # fresh: zero offsets and masks
+        with pytest.raises(DensifyError, match=r'^2 \(ScaledOffsets\): dense output differs'):
+            densify(net, 1)
+        # what the old check (the fresh weights only) saw
+        dense = densify(net, 1, verify=False)
+        x = torch.randn(1, 3, 32, 32)
+        with torch.no_grad():
+            _close(dense(x), net(x), 2, rtol=1e-6)
+    finally:
+        del _RULES[ScaledOffsets]

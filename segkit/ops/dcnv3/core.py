@@ -18,10 +18,10 @@ from __future__ import annotations
 import torch
 
 from ..deform_sampling import (DeformGeometry, Impl, Implementations, dcnv3_positions, run,
-                               sample_cpu, sample_gather, sample_reference)
+                               sample_cpu, sample_gather, sample_reference, sample_triton)
 
 __all__ = ['DCNV3', 'dcnv3_core', 'dcnv3_core_cpu', 'dcnv3_core_gather', 'dcnv3_core_reference',
-           'dcnv3_core_triton', 'run_core']
+           'dcnv3_core_triton', 'run_dcnv3_core']
 
 
 def dcnv3_core_reference(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
@@ -52,8 +52,6 @@ def dcnv3_core_triton(input: torch.Tensor, offset: torch.Tensor, mask: torch.Ten
                       geometry: DeformGeometry) -> torch.Tensor:
     """DCNv3 core by the Triton kernels (CUDA tensors, or CPU ones under
     ``TRITON_INTERPRET=1``); see :func:`dcnv3_core`."""
-    from ..deform_sampling.triton_kernels import sample_triton  # imports triton: only when used
-
     return sample_triton(input, dcnv3_positions(input, offset, mask, geometry))
 
 
@@ -100,10 +98,10 @@ def dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
     """
     g = DeformGeometry(kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
                        dilation_w, group, group_channels, offset_scale)
-    return run_core(input, offset, mask, g, impl)
+    return run_dcnv3_core(input, offset, mask, g, impl)
 
 
-def run_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
-             geometry: DeformGeometry, impl: Impl = 'auto') -> torch.Tensor:
+def run_dcnv3_core(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
+                   geometry: DeformGeometry, impl: Impl = 'auto') -> torch.Tensor:
     """:func:`dcnv3_core` with the sampling grid as one :class:`DeformGeometry`."""
     return run(DCNV3, (input, offset, mask), geometry, impl)

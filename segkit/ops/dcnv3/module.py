@@ -5,13 +5,17 @@ Deformable Convolutions", CVPR 2023, arXiv 2211.05778.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from segkit.errors import DensifyError
+
 from ..deform_sampling import DeformGeometry, Impl
-from ..equivalent_stride import phase_merge, phase_split
-from .core import run_core
+from ..equivalent_stride import register_dense_rule, run_phased
+from .core import run_dcnv3_core
 
 __all__ = ['DCNv3']
 
@@ -78,6 +82,7 @@ class DCNv3(nn.Module):
         self.geometry = DeformGeometry(kernel_size, kernel_size, stride, stride, pad, pad,
                                       dilation, dilation, group, channels // group, offset_scale)
         self.equivalent_stride = 1
+        self.dense_stride = (stride, stride)  # the stride on the maps it runs on
         k = kernel_size * kernel_size
         self.dw_conv = nn.Sequential(
             nn.Conv2d(channels, channels, dw_kernel_size, stride, (dw_kernel_size - 1) // 2,
@@ -112,41 +117,62 @@ class DCNv3(nn.Module):
             nn.init.zeros_(self.center_feature_scale_proj_weight)
             nn.init.zeros_(self.center_feature_scale_proj_bias)
 
-    def set_equivalent_stride(self, e: int) -> None:
-        """Runs on maps ``e`` times denser than the weights were made for.
+    def set_equivalent_stride(self, e: int, stride: int | None = None) -> None:
+        """Runs on maps ``e`` times denser than the weights were made for,
+        with stride ``stride`` there (default: its own).
 
         Bilinear sampling would have to interpolate between pixels ``e``
-        apart, so the whole module runs on each of the ``e*e`` phase
-        sub-maps instead: exact, since every part of it is translation
-        equivariant with zeros outside the map. Sets (does not accumulate);
-        ``e=1`` undoes it.
+        apart, so the whole module runs at stride 1 on each of the ``e*e``
+        phase sub-maps instead, and every ``stride``-th position of the
+        interleaved result is kept (:func:`~segkit.ops.equivalent_stride.run_phased`):
+        exact, since every part of it (depthwise conv, projections, sampling)
+        is translation equivariant with zeros outside the map. Sets (does
+        not accumulate); ``e=1`` undoes it.
         """
-        if e > 1 and self.stride != 1:
-            raise ValueError('equivalent stride needs a stride-1 DCNv3')
-        self.equivalent_stride = int(e)
+        stride = self.stride if stride is None else int(stride)
+        if e < 1 or stride < 1 or self.stride % stride:
+            raise ValueError(f'equivalent stride {e} with stride {stride} does not fit a '
+                             f'stride-{self.stride} DCNv3')
+        self.equivalent_stride, self.dense_stride = int(e), (stride, stride)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        e = self.equivalent_stride
-        if e == 1:
-            return self._forward(input)
-        n, h, w, c = input.shape
-        phases = phase_split(input.permute(0, 3, 1, 2), e).permute(0, 2, 3, 1)
-        out = self._forward(phases.contiguous())
-        return phase_merge(out.permute(0, 3, 1, 2), e, n, h, w).permute(0, 2, 3, 1)
+        """(N, H, W, C) -> (N, H_out, W_out, C)."""
+        return run_phased(self._forward, self.equivalent_stride, self.dense_stride, input,
+                          channels_last=True)
 
-    def _forward(self, input: torch.Tensor) -> torch.Tensor:
+    def _forward(self, input: torch.Tensor, stride: tuple[int, int]) -> torch.Tensor:
         n = input.shape[0]
         x = self.input_proj(input)
         x_proj = x
         # a permuted NHWC map is channels-last already: no copy then
-        x1 = self.dw_conv(input.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last))
+        x1 = input.permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        geometry = self.geometry
+        if stride == (self.stride, self.stride):
+            x1 = self.dw_conv(x1)
+        else:  # on denser maps: the module at another stride, the same weights
+            geometry = dataclasses.replace(geometry, stride_h=stride[0], stride_w=stride[1])
+            conv = self.dw_conv[0]
+            x1 = F.conv2d(x1, conv.weight, conv.bias, stride, conv.padding, conv.dilation,
+                          conv.groups)
+            x1 = self.dw_conv[2](self.dw_conv[1](x1))
         h, w = x1.shape[1:3]
         offset = self.offset(x1)
         mask = F.softmax(self.mask(x1).view(n, h, w, self.group, -1), -1).view(n, h, w, -1)
-        x = run_core(x, offset, mask, self.geometry, self.impl)
+        x = run_dcnv3_core(x, offset, mask, geometry, self.impl)
         if self.center_feature_scale:
             scale = torch.sigmoid(F.linear(x1, self.center_feature_scale_proj_weight,
                                            self.center_feature_scale_proj_bias))
             scale = scale.repeat_interleave(self.group_channels, dim=-1)
             x = x * (1 - scale) + x_proj * scale
         return self.output_proj(x)
+
+
+@register_dense_rule(DCNv3, channels_last=True)
+def _dense_dcnv3(layer: DCNv3, e: int, stride: int) -> DCNv3:
+    """Equivalent stride of a DCNv3 module: it runs on the phases of the
+    dense map (:meth:`DCNv3.set_equivalent_stride`), ``stride`` kept."""
+    try:
+        layer.set_equivalent_stride(e, stride)
+    except ValueError as err:
+        raise DensifyError(str(err)) from None
+    return layer

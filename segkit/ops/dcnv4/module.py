@@ -11,8 +11,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from segkit.errors import DensifyError
+
 from ..deform_sampling import DeformGeometry, Impl, packed_width
-from ..equivalent_stride import phase_merge, phase_split
+from ..equivalent_stride import register_dense_rule, run_phased
 from .core import run_dcnv4_core
 
 __all__ = ['DCNv4']
@@ -109,13 +111,17 @@ class DCNv4(nn.Module):
                 state_dict[key] = torch.cat([t, t.new_zeros(width - used, *t.shape[1:])])
         super()._load_from_state_dict(state_dict, prefix, *args)
 
-    def set_equivalent_stride(self, e: int) -> None:
+    def set_equivalent_stride(self, e: int, stride: int = 1) -> None:
         """Runs on maps ``e`` times denser than the weights were made for, on
         each of the ``e*e`` phase sub-maps (exact: every part of the module is
-        translation equivariant with zeros outside the map). Sets (does not
-        accumulate); ``e=1`` undoes it."""
-        if e > 1 and self.stride != 1:
-            raise ValueError('equivalent stride needs a stride-1 DCNv4')
+        translation equivariant with zeros outside the map;
+        :func:`~segkit.ops.equivalent_stride.run_phased`). Sets (does not
+        accumulate); ``e=1`` undoes it. ``stride`` is accepted for the
+        equivalent-stride rule's signature and must be 1: DCNv4 predicts its
+        offsets at input resolution, so it runs at stride 1 only."""
+        if e < 1 or stride != 1 or (e > 1 and self.stride != 1):
+            raise ValueError(f'equivalent stride {e} with stride {stride}: DCNv4 runs at '
+                             'stride 1 only')
         self.equivalent_stride = int(e)
 
     def forward(self, input: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
@@ -128,14 +134,8 @@ class DCNv4(nn.Module):
             x = input.reshape(n, h, w, c)
         else:
             x = input
-        e = self.equivalent_stride
-        if e > 1:
-            n, h, w, _ = x.shape
-            phases = phase_split(x.permute(0, 3, 1, 2), e).permute(0, 2, 3, 1)
-            out = self._forward(phases.contiguous())
-            out = phase_merge(out.permute(0, 3, 1, 2), e, n, h, w).permute(0, 2, 3, 1)
-        else:
-            out = self._forward(x)
+        out = run_phased(lambda x, stride: self._forward(x), self.equivalent_stride, (1, 1), x,
+                         channels_last=True)
         return out.reshape(out.shape[0], -1, out.shape[-1]) if tokens else out
 
     def _forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -162,3 +162,14 @@ class DCNv4(nn.Module):
     def extra_repr(self) -> str:
         return (f'channels={self.channels}, kernel_size={self.kernel_size}, group={self.group}, '
                 f'offset_scale={self.offset_scale}, dw_kernel_size={self.dw_kernel_size}')
+
+
+@register_dense_rule(DCNv4, channels_last=True)
+def _dense_dcnv4(layer: DCNv4, e: int, stride: int) -> DCNv4:
+    """Equivalent stride of a DCNv4 module: it runs on the phases of the
+    dense map (:meth:`DCNv4.set_equivalent_stride`)."""
+    try:
+        layer.set_equivalent_stride(e, stride)
+    except ValueError as err:
+        raise DensifyError(str(err)) from None
+    return layer

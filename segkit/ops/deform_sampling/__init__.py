@@ -1,4 +1,4 @@
-"""The deformable-sampling core DCNv3 and DCNv4 share.
+"""The deformable-sampling core DCN, DCNv2, DCNv3 and DCNv4 share.
 
 ``out[..., g*C' + c] = sum_k mask_k * bilinear(value[..., g*C' + c], x_k, y_k)``:
 every deformable version samples its value map this way and differs only in
@@ -21,13 +21,14 @@ One module per idea:
 - :mod:`.dispatch`: which implementation ``impl='auto'`` takes.
 """
 from .cpu import cpu_kernel_available, packed_sample_cpu, sample_cpu
-from .dispatch import IMPLS, Impl, Implementations, run
+from .dispatch import IMPLS, Impl, Implementations, run, sample_triton
 from .gather import sample_gather
 from .geometry import DeformGeometry
-from .positions import Samples, dcnv3_positions, dcnv4_positions, packed_width, split_packed
+from .positions import (Samples, dcn_positions, dcnv3_positions, dcnv4_positions, packed_width,
+                        split_packed)
 from .reference import sample_reference
 
 __all__ = ['DeformGeometry', 'IMPLS', 'Impl', 'Implementations', 'Samples',
-           'cpu_kernel_available', 'dcnv3_positions', 'dcnv4_positions', 'packed_sample_cpu',
-           'packed_width', 'run', 'sample_cpu', 'sample_gather', 'sample_reference',
-           'split_packed']
+           'cpu_kernel_available', 'dcn_positions', 'dcnv3_positions', 'dcnv4_positions',
+           'packed_sample_cpu', 'packed_width', 'run', 'sample_cpu', 'sample_gather',
+           'sample_reference', 'sample_triton', 'split_packed']

@@ -23,7 +23,7 @@ from segkit.utils.native import load_native
 
 from .custom_op import sampling_op
 from .geometry import DeformGeometry
-from .positions import Samples, packed_width
+from .positions import Samples, packed_geometry, packed_sizes
 
 __all__ = ['cpu_kernel_available', 'packed_sample_cpu', 'sample_cpu']
 
@@ -138,22 +138,6 @@ def sample_cpu(input: torch.Tensor, s: Samples) -> torch.Tensor:
     _check((input, s.x, s.y, s.mask))
     return _sample(input.contiguous(), s.x.contiguous(), s.y.contiguous(),
                    s.mask.contiguous(), list(s.sizes))
-
-
-def packed_geometry(g: DeformGeometry) -> tuple[list[int], float]:
-    """The integer geometry and the offset scale as the packed kernels take them."""
-    scale = g.offset_scale_f32  # NOTE: DCNv4's kernel receives it as a C++ float
-    return [packed_width(g), g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-            g.dilation_h, g.dilation_w, int(g.remove_center)], scale
-
-
-def packed_sizes(input: torch.Tensor, offset_mask: torch.Tensor,
-                 g: DeformGeometry) -> list[int]:
-    """(N, H, W, H_out, W_out, G, C', K) after checking the shapes."""
-    h_out, w_out = g.check_input(input)
-    n, h, w, _ = input.shape
-    g.check_tensor('offset_mask', offset_mask, (n, h_out, w_out, packed_width(g)))
-    return [n, h, w, h_out, w_out, g.group, g.group_channels, g.points]
 
 
 def packed_sample_cpu(input: torch.Tensor, offset_mask: torch.Tensor,

@@ -7,13 +7,22 @@ is a forward ``(*tensors, sizes, *params) -> out`` and a backward
 fake implementations (for shape propagation) and autograd, each kernel is
 one opaque node for ``torch.compile``, with no graph break, and a
 differentiable function.
+
+Eager calls on plain tensors take a ``torch.autograd.Function`` over the
+same two functions instead: the first call of a custom op imports all of
+``torch._dynamo`` (torch 2.14 wraps its kernels in ``_disable_dynamo``,
+which imports it on first use: 1.6 s and ~200 MB, sympy among 892 modules),
+which a plain PyTorch script should not pay for ``torch.compile`` support
+it does not use. Under ``torch.compile``, ``torch.export``, ``jit.trace``, a
+dispatch mode (fake tensors, FLOP counters) or with tensor subclasses, the
+custom ops run.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import torch
-from torch.autograd.function import FunctionCtx
+from torch.autograd.function import FunctionCtx, once_differentiable
 
 __all__ = ['sampling_op']
 
@@ -34,7 +43,8 @@ def sampling_op(name: str, forward: Callable[..., torch.Tensor],
         tensors: how many leading arguments are differentiable tensors.
 
     Returns:
-        The differentiable forward op.
+        The differentiable forward: the custom op where something traces or
+        compiles (``.op``), a plain autograd function in eager mode.
     """
     forward_op = torch.library.custom_op(f'segkit::{name}_forward', forward, mutates_args=())
     backward_op = torch.library.custom_op(f'segkit::{name}_backward', backward,
@@ -59,4 +69,33 @@ def sampling_op(name: str, forward: Callable[..., torch.Tensor],
         return (*grads, *(None for _ in ctx.params))
 
     forward_op.register_autograd(gradients, setup_context=save)
-    return forward_op
+
+    def eager_forward(ctx: FunctionCtx, *args: object) -> torch.Tensor:
+        out = forward(*args)
+        save(ctx, args, out)
+        return out
+
+    @once_differentiable
+    def eager_backward(ctx: FunctionCtx, grad_out: torch.Tensor) -> tuple:
+        grads = backward(*ctx.saved_tensors, grad_out.contiguous(), *ctx.params)
+        return (*grads, *(None for _ in ctx.params))
+
+    # named after the op, so profilers tell the kernels' backward nodes apart
+    Eager = type(name, (torch.autograd.Function,),
+                 dict(forward=staticmethod(eager_forward),
+                      backward=staticmethod(eager_backward)))
+
+    def sample(*args: object) -> torch.Tensor:
+        if _plain_eager(args[:tensors]):
+            return Eager.apply(*args)
+        return forward_op(*args)
+
+    sample.op = forward_op  # type: ignore[attr-defined]
+    return sample
+
+
+def _plain_eager(tensors: tuple) -> bool:
+    """Eager mode on plain tensors: nothing traces, compiles or intercepts ops."""
+    return not (torch.compiler.is_compiling() or torch.compiler.is_exporting()
+                or torch.jit.is_tracing() or torch._C._len_torch_dispatch_stack() > 0
+                or any(type(t) not in (torch.Tensor, torch.nn.Parameter) for t in tensors))

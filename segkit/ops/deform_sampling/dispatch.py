@@ -1,6 +1,6 @@
 """Choosing a sampling implementation, for every deformable version alike.
 
-Each version (DCNv3, DCNv4) gives its four implementations of one function
+Each version (DCN and DCNv2, DCNv3, DCNv4) gives its four implementations of one function
 ``(input, *tensors, geometry) -> output`` as :class:`Implementations`;
 :func:`run` picks one. ``'auto'`` takes ``'reference'`` under
 ``torch.jit.trace`` and ``torch.export`` (and so for ONNX export and FLOP
@@ -8,7 +8,8 @@ counting), ``'cpu'`` for CPU tensors when the C++ kernel builds, and
 ``'triton'`` for CUDA tensors when its kernels compile and run (tried once
 per configuration on a tiny probe; if not, segkit warns once and goes on);
 otherwise ``'gather'`` for inference and ``'reference'`` for training. The
-environment variable ``SEGKIT_DEFORM_IMPL`` overrides ``'auto'``.
+environment variable ``SEGKIT_DEFORM_IMPL`` overrides ``'auto'`` for all
+of them.
 
 Every implementation computes in float32 (float64 when an input is float64)
 and returns the input's dtype, so under autocast the sampling positions keep
@@ -22,18 +23,28 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import torch
 
 from . import cpu
-from .geometry import DeformGeometry
+from .gather import sample_gather
+from .positions import Samples
+from .reference import sample_reference
 
-__all__ = ['IMPLS', 'Impl', 'Implementations', 'run']
+__all__ = ['Geometry', 'IMPLS', 'Impl', 'Implementations', 'run', 'sample_triton']
 
 Impl = Literal['auto', 'reference', 'cpu', 'triton', 'gather']
 IMPLS = get_args(Impl)
 Fn = Callable[..., torch.Tensor]
+
+
+class Geometry(Protocol):
+    """What a version's implementations take besides tensors: hashable (the
+    Triton probe is cached per geometry) and able to make a tiny probe of
+    its tensors (:class:`DeformGeometry`, the multi-scale attention's levels)."""
+
+    def probe(self, tensors: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]: ...
 
 
 @dataclass
@@ -48,6 +59,24 @@ class Implementations:
     triton: Fn
     gather: Fn
 
+    @classmethod
+    def of_rule(cls, name: str, rule: Callable[..., Samples]) -> 'Implementations':
+        """The four implementations of a version whose position rule
+        ``rule(input, *tensors, geometry)`` gives every sample's position
+        (:class:`~.positions.Samples`): each shared sampler on them."""
+        def on(sampler: Callable[[torch.Tensor, Samples], torch.Tensor]) -> Fn:
+            return lambda input, *tensors: sampler(input, rule(input, *tensors))
+        return cls(name, reference=on(sample_reference), cpu=on(cpu.sample_cpu),
+                   triton=on(sample_triton), gather=on(sample_gather))
+
+
+def sample_triton(input: torch.Tensor, s: Samples) -> torch.Tensor:
+    """Precomputed positions by the Triton kernels, importing Triton only
+    when called (:func:`.triton_kernels.sample_triton`)."""
+    from . import triton_kernels  # imports triton: only when used
+
+    return triton_kernels.sample_triton(input, s)
+
 
 # Whether the Triton kernels compiled and ran, per configuration they are
 # specialised for (version, device, dtypes, geometry)
@@ -55,19 +84,17 @@ _triton_works: dict[tuple, bool] = {}
 
 
 def _probe_triton(impls: Implementations, tensors: tuple[torch.Tensor, ...],
-                  g: DeformGeometry) -> None:
-    """Forward and backward of the Triton kernels on a tiny map with the
-    configuration of these tensors, so that both compile (or fail) now."""
-    h, w = g.smallest_input()
-    h_out, w_out = g.output_size(h, w)
-    probe = [tensors[0].new_zeros(1, h, w, tensors[0].shape[-1]).requires_grad_()]
-    probe += [t.new_zeros(1, h_out, w_out, t.shape[-1]).requires_grad_() for t in tensors[1:]]
+                  g: Geometry) -> None:
+    """Forward and backward of the Triton kernels on a tiny probe with the
+    configuration of these tensors (:meth:`DeformGeometry.probe`), so that
+    both compile (or fail) now."""
+    probe = [t.requires_grad_() for t in g.probe(tensors)]
     with torch.enable_grad():
         impls.triton(*probe, g).float().sum().backward()
 
 
 def _try_triton(impls: Implementations, tensors: tuple[torch.Tensor, ...],
-                g: DeformGeometry) -> torch.Tensor | None:
+                g: Geometry) -> torch.Tensor | None:
     """``impls.triton``, or None where Triton does not work.
 
     The first call of each configuration runs both kernels on a tiny probe;
@@ -94,7 +121,7 @@ def _try_triton(impls: Implementations, tensors: tuple[torch.Tensor, ...],
 
 
 def _auto(impls: Implementations, tensors: tuple[torch.Tensor, ...],
-          g: DeformGeometry) -> torch.Tensor:
+          g: Geometry) -> torch.Tensor:
     if torch.jit.is_tracing() or torch.compiler.is_exporting():
         # tracers and exporters (torch.jit.trace, torch.export, ONNX, FLOP
         # counters) record PyTorch ops; the compiled kernels are opaque to them
@@ -113,27 +140,34 @@ def _auto(impls: Implementations, tensors: tuple[torch.Tensor, ...],
     return _widened(fn, tensors, g)
 
 
-_warned_old_variable = False
+# deprecated variables: SEGKIT_DCNV3_IMPL (DCNv3 and DCNv4, segkit 0.1) and
+# SEGKIT_DCN_IMPL (DCN and DCNv2, whose two paths were torchvision's kernel,
+# now the shared core's, and 'grid_sample', now 'reference'), each warned once
+_OLD_VARIABLES = {'SEGKIT_DCNV3_IMPL': ('DCNv3', 'DCNv4'), 'SEGKIT_DCN_IMPL': ('DCN',)}
+_OLD_VALUES = {'grid_sample': 'reference', 'torchvision': 'auto'}
+_warned: set[str] = set()
 
 
-def _impl_from_environment() -> str:
-    global _warned_old_variable
+def _impl_from_environment(version: str) -> str:
     if 'SEGKIT_DEFORM_IMPL' in os.environ:
         return os.environ['SEGKIT_DEFORM_IMPL']
-    if 'SEGKIT_DCNV3_IMPL' in os.environ:
-        if not _warned_old_variable:
-            _warned_old_variable = True
-            warnings.warn("segkit: SEGKIT_DCNV3_IMPL is deprecated and will be removed in the "
-                          "next release; use 'SEGKIT_DEFORM_IMPL'", FutureWarning, stacklevel=4)
-        return os.environ['SEGKIT_DCNV3_IMPL']
+    for variable, versions in _OLD_VARIABLES.items():
+        if variable in os.environ and version in versions:
+            if variable not in _warned:
+                _warned.add(variable)
+                warnings.warn(f"segkit: {variable} is deprecated and will be removed in the "
+                              "next release; use 'SEGKIT_DEFORM_IMPL'", FutureWarning,
+                              stacklevel=4)
+            value = os.environ[variable]
+            return _OLD_VALUES.get(value, value)
     return 'auto'
 
 
-def run(impls: Implementations, tensors: tuple[torch.Tensor, ...], g: DeformGeometry,
+def run(impls: Implementations, tensors: tuple[torch.Tensor, ...], g: Geometry,
         impl: Impl = 'auto') -> torch.Tensor:
     """The version's core by ``impl`` (see the module docstring)."""
     if impl == 'auto':
-        impl = _impl_from_environment()  # type: ignore[assignment]
+        impl = _impl_from_environment(impls.name)  # type: ignore[assignment]
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
     if impl == 'auto':  # widens per path
@@ -143,7 +177,7 @@ def run(impls: Implementations, tensors: tuple[torch.Tensor, ...], g: DeformGeom
     return _widened(getattr(impls, impl), tensors, g)
 
 
-def _widened(fn: Fn, tensors: tuple[torch.Tensor, ...], g: DeformGeometry) -> torch.Tensor:
+def _widened(fn: Fn, tensors: tuple[torch.Tensor, ...], g: Geometry) -> torch.Tensor:
     """``fn`` computed in float32, or float64 if any input is float64, and
     returned in the input's dtype: for reduced precision or mixed dtypes (as
     autocast gives), with autocast off so it does not narrow the operator's

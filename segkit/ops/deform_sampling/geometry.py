@@ -78,6 +78,14 @@ class DeformGeometry:
         return (self.dilation_h * (self.kernel_h - 1) + 1 + self.stride_h,
                 self.dilation_w * (self.kernel_w - 1) + 1 + self.stride_w)
 
+    def probe(self, tensors: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """Zero tensors like ``tensors`` (the input, then tensors at output
+        resolution, channels last) on the smallest input with a 2 x 2 output."""
+        h, w = self.smallest_input()
+        h_out, w_out = self.output_size(h, w)
+        return (tensors[0].new_zeros(1, h, w, tensors[0].shape[-1]),
+                *(t.new_zeros(1, h_out, w_out, t.shape[-1]) for t in tensors[1:]))
+
     def check_input(self, input: torch.Tensor) -> tuple[int, int]:
         """Raises ValueError unless ``input`` is (N, H, W, C) with this
         geometry's channels; returns (H_out, W_out)."""

@@ -1,5 +1,8 @@
 """Where a deformable layer samples: each version's rule.
 
+- DCN and DCNv2 (:func:`dcn_positions`): mmcv's (dy, dx) offsets per tap,
+  taps row major, one sample per tap (DCN contracts the taps' columns with
+  a dense kernel instead of summing them);
 - DCNv3 (:func:`dcnv3_positions`): offsets (N, H_out, W_out, G*K*2) as
   (dx, dy) pairs per point, group major, and a mask (N, H_out, W_out, G*K);
   positions on the original's sampling grid, which it builds in float32
@@ -21,7 +24,8 @@ import torch
 
 from .geometry import DeformGeometry
 
-__all__ = ['Samples', 'dcnv3_positions', 'dcnv4_positions', 'packed_width', 'split_packed']
+__all__ = ['Samples', 'dcn_positions', 'dcnv3_positions', 'dcnv4_positions', 'packed_geometry',
+           'packed_sizes', 'packed_width', 'split_packed']
 
 
 class Samples(NamedTuple):
@@ -100,6 +104,22 @@ def split_packed(offset_mask: torch.Tensor, g: DeformGeometry) -> tuple[torch.Te
     return pairs[..., 0], pairs[..., 1], rows[..., 2 * k:]
 
 
+def packed_geometry(g: DeformGeometry) -> tuple[list[int], float]:
+    """The integer geometry and the offset scale as the packed kernels take them."""
+    scale = g.offset_scale_f32  # NOTE: DCNv4's kernel receives it as a C++ float
+    return [packed_width(g), g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
+            g.dilation_h, g.dilation_w, int(g.remove_center)], scale
+
+
+def packed_sizes(input: torch.Tensor, offset_mask: torch.Tensor,
+                 g: DeformGeometry) -> list[int]:
+    """(N, H, W, H_out, W_out, G, C', K) after checking the shapes."""
+    h_out, w_out = g.check_input(input)
+    n, h, w, _ = input.shape
+    g.check_tensor('offset_mask', offset_mask, (n, h_out, w_out, packed_width(g)))
+    return [n, h, w, h_out, w_out, g.group, g.group_channels, g.points]
+
+
 def dcnv4_positions(input: torch.Tensor, offset_mask: torch.Tensor,
                     g: DeformGeometry) -> Samples:
     """DCNv4's rule: checks the shapes and computes every sample's position,
@@ -122,3 +142,42 @@ def dcnv4_positions(input: torch.Tensor, offset_mask: torch.Tensor,
     y = (ho - half_h * s).view(1, h_out, 1, 1, 1) + (j * g.dilation_h + dy.to(dtype)) * s
     return Samples(x, y, mask, n, *input.shape[1:3], h_out, w_out, g.group, g.group_channels,
                    g.points)
+
+
+def dcn_positions(input: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
+                  g: DeformGeometry) -> Samples:
+    """DCN's and DCNv2's rule, one sample per kernel tap (no sum over taps).
+
+    ``offset`` (N, H_out, W_out, G*K*2) holds per deformable group ``(dy,
+    dx)`` per tap, taps row major (``k = i*kernel_w + j``: mmcv's and
+    torchvision's layout, channels last); ``mask`` (N, H_out, W_out, G*K)
+    (ones for DCN). Tap ``k`` of output (h, w) samples at
+    ``y = h*stride_h - pad_h + i*dilation_h + dy``, ``x = w*stride_w -
+    pad_w + j*dilation_w + dx``. The taps are laid out as output pixels of
+    a map K times wider (``w*K + k``) with one point each, so every sampler
+    returns DCN's (N, H_out, W_out*K, G*C') columns, which the layer then
+    contracts with its kernel.
+    """
+    h_out, w_out = g.check_input(input)
+    n, h, w, _ = input.shape
+    k = g.kernel_h * g.kernel_w
+    g.check_tensor('offset', offset, (n, h_out, w_out, g.group * k * 2))
+    g.check_tensor('mask', mask, (n, h_out, w_out, g.group * k))
+    dtype = torch.promote_types(offset.dtype, torch.float32)
+    device = offset.device
+    taps_y = (torch.arange(g.kernel_h, dtype=dtype, device=device) * g.dilation_h
+              ).repeat_interleave(g.kernel_w)
+    taps_x = (torch.arange(g.kernel_w, dtype=dtype, device=device) * g.dilation_w
+              ).repeat(g.kernel_h)
+    off = offset.reshape(n, h_out, w_out, g.group, k, 2).to(dtype)
+    ho = torch.arange(h_out, dtype=dtype, device=device) * g.stride_h - g.pad_h
+    wo = torch.arange(w_out, dtype=dtype, device=device) * g.stride_w - g.pad_w
+    y = ho.view(1, h_out, 1, 1, 1) + taps_y + off[..., 0]
+    x = wo.view(1, 1, w_out, 1, 1) + taps_x + off[..., 1]
+    mask = mask.reshape(n, h_out, w_out, g.group, k)
+
+    def columns(t: torch.Tensor) -> torch.Tensor:  # (N, Ho, Wo, G, K) -> (N, Ho, Wo*K, G, 1)
+        return t.transpose(3, 4).reshape(n, h_out, w_out * k, g.group, 1)
+
+    return Samples(columns(x), columns(y), columns(mask), n, h, w, h_out, w_out * k, g.group,
+                   g.group_channels, 1)

@@ -27,10 +27,9 @@ import torch
 import triton
 import triton.language as tl
 
-from .cpu import packed_geometry, packed_sizes
 from .custom_op import sampling_op
 from .geometry import DeformGeometry
-from .positions import Samples
+from .positions import Samples, packed_geometry, packed_sizes
 
 __all__ = ['packed_sample_triton', 'sample_triton']
 
@@ -191,7 +190,7 @@ def _backward_kernel(value, xs, ys, mask, om, grad_out, grad_value, grad_x, grad
 def _launch(value: torch.Tensor | None, sizes: list[int], geometry: list[int] | None
             ) -> tuple[tuple, tuple, dict]:
     """Grid, runtime sizes and constexprs of a launch; ``geometry`` as
-    :func:`.cpu.packed_geometry` gives it, None for precomputed positions."""
+    :func:`.positions.packed_geometry` gives it, None for precomputed positions."""
     n, h, w, h_out, w_out, group, channels, k = sizes
     pixels = n * h_out * w_out
     packed = geometry is not None

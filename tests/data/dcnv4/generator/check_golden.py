@@ -2,9 +2,8 @@
 cases against dcnv4_ref.dcnv4_core_ref, the module cases against a from-scratch
 re-implementation of DCNv4.forward written from NOTES.md section (d).
 
-    cd /work/notes/dcnv4 && /work/main/.venv/bin/python check_golden.py
+From the repository root:  python tests/data/dcnv4/generator/check_golden.py
 """
-import math
 import os
 import sys
 
@@ -52,7 +51,7 @@ def module_forward(sd, cfg, x, shape):
 
 
 def main():
-    g = torch.load(os.path.join(HERE, 'dcnv4_golden.pt'), weights_only=True)
+    g = torch.load(os.path.join(os.path.dirname(HERE), 'dcnv4_golden.pt'), weights_only=True)
     print(g['meta']['repo'], g['meta']['commit'])
     for c in g['core']:
         x = c['input'].clone().requires_grad_()
@@ -70,7 +69,8 @@ def main():
         x = c['input'].clone().requires_grad_()
         out = module_forward(sd, c['config'], x, c['shape'] if c['called_with_shape'] else None)
         (out * c['grad_output_weight']).sum().backward()
-        e = max([(out - c['output']).abs().max().item(), (x.grad - c['grad_input']).abs().max().item()]
+        e = max([(out - c['output']).abs().max().item(),
+                 (x.grad - c['grad_input']).abs().max().item()]
                 + [(sd[k].grad - v).abs().max().item() for k, v in c['grad_params'].items()])
         print(f"module {c['name']:42s} max err {e:.1e}")
         assert e < 1e-12

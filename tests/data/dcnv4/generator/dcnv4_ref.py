@@ -142,7 +142,8 @@ def dcnv4_core_loop(value, offset_mask, kh, kw, sh, sw, ph, pw, dh, dw, G, D, s,
                                                    (hl, wl + 1, hl >= 0 and wl + 1 < W),
                                                    (hl + 1, wl, hl + 1 < H and wl >= 0),
                                                    (hl + 1, wl + 1, hl + 1 < H and wl + 1 < W)):
-                                    vs.append(val[bi, a, b, gi * D:(gi + 1) * D] if ok else np.zeros(D))
+                                    vs.append(val[bi, a, b, gi * D:(gi + 1) * D] if ok
+                                              else np.zeros(D))
                                 acc += attn * (hh * hw * vs[0] + hh * lw * vs[1] +
                                                lh * hw * vs[2] + lh * lw * vs[3])
                             oi += 2

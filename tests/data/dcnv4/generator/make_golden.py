@@ -1,15 +1,20 @@
 """Golden data for DCNv4 / FlashInternImage from the ORIGINAL OpenGVLab/DCNv4
-code (commit 4b848f7dd7da74ff03f7d278f902c6fd05b391b5, exported to ./orig),
-run on CPU in float64 with the CUDA extension replaced by the verified
-pure-PyTorch core of dcnv4_ref.py (see README.md).
+code (commit 4b848f7dd7da74ff03f7d278f902c6fd05b391b5, exported to ./orig by
+fetch_originals.sh), run on CPU in float64 with the CUDA extension replaced by
+the verified pure-PyTorch core of dcnv4_ref.py (see ../README.md, NOTES.md).
 
-    cd /work/notes/dcnv4 && OMP_NUM_THREADS=1 /work/main/.venv/bin/python make_golden.py
+From the repository root:
+
+    bash tests/data/dcnv4/generator/fetch_originals.sh
+    OMP_NUM_THREADS=1 python tests/data/dcnv4/generator/make_golden.py
 
 Writes dcnv4_golden.pt, flash_internimage_golden.pt,
-flash_internimage_golden_extra.pt (all torch.load(weights_only=True)-safe).
+flash_internimage_golden_extra.pt into tests/data/dcnv4/ (``--out-dir DIR``
+writes elsewhere); all torch.load(weights_only=True)-safe.
 """
 from __future__ import annotations
 
+import argparse
 import collections
 import math
 import os
@@ -22,6 +27,7 @@ import torch
 warnings.filterwarnings('ignore', category=FutureWarning)
 torch.set_num_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import orig_loader as L  # noqa: E402
@@ -130,7 +136,8 @@ def verify():
             (dcnv4_core_ref(xr, omr, k, k, s, s, p, p, d, d, G, D, os_, rc) * R).sum().backward()
             x3 = x.clone().requires_grad_()
             off3, msk3 = off.clone().requires_grad_(), msk.clone().requires_grad_()
-            (dcnv3_core_f64(x3, off3, msk3, k, k, s, s, p, p, d, d, G, D, os_, rc) * R).sum().backward()
+            out3 = dcnv3_core_f64(x3, off3, msk3, k, k, s, s, p, p, d, d, G, D, os_, rc)
+            (out3 * R).sum().backward()
             g_off, g_msk = unpack(omr.grad, G, K)
             eg = max((xr.grad - x3.grad).abs().max().item(),
                      (g_off - off3.grad).abs().max().item(),
@@ -219,8 +226,10 @@ def make_core_cases():
 
 MODULE_CASES = [
     ('default_c32_g2', dict(channels=32, group=2), 2, (5, 7), True),
-    ('dw3_os05_c48_g3', dict(channels=48, group=3, dw_kernel_size=3, offset_scale=0.5), 1, (6, 5), True),
-    ('center_feature_scale_c32_g2', dict(channels=32, group=2, center_feature_scale=True), 1, (5, 6), True),
+    ('dw3_os05_c48_g3', dict(channels=48, group=3, dw_kernel_size=3, offset_scale=0.5), 1, (6, 5),
+     True),
+    ('center_feature_scale_c32_g2', dict(channels=32, group=2, center_feature_scale=True), 1,
+     (5, 6), True),
     ('no_output_bias_remove_center_c32_g2', dict(channels=32, group=2, output_bias=False,
                                                  remove_center=True), 2, (4, 7), True),
     ('without_pointwise_c32_g2_square_noshape', dict(channels=32, group=2, without_pointwise=True,
@@ -252,8 +261,11 @@ def make_module_cases():
         C = cfg['channels']
         x = torch.randn(N, H * W, C, generator=gen, dtype=DT).requires_grad_()
         captured = {}
-        h1 = m.offset_mask.register_forward_hook(
-            lambda mod, i, o: captured.__setitem__('offset_mask', o.detach().reshape(N, H, W, -1)))
+
+        def hook(mod, i, o, captured=captured, shape=(N, H, W, -1)):
+            captured['offset_mask'] = o.detach().reshape(shape)
+
+        h1 = m.offset_mask.register_forward_hook(hook)
         out = m(x, (H, W)) if with_shape else m(x)
         h1.remove()
         R = torch.randn(out.shape, generator=gen, dtype=DT)
@@ -408,21 +420,26 @@ def make_backbones():
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out-dir', default=DATA)
+    out_dir = ap.parse_args().out_dir
     rep = verify()
     print('\n'.join(rep))
     meta = dict(repo='https://github.com/OpenGVLab/DCNv4', commit=COMMIT, dtype='float64',
-                torch=str(torch.__version__), generator='make_golden.py + dcnv4_ref.py + orig_loader.py',
+                torch=str(torch.__version__),
+                generator='make_golden.py + dcnv4_ref.py + orig_loader.py',
                 verification='\n'.join(rep))
     core = make_core_cases()
     mods = make_module_cases()
-    torch.save(dict(meta=meta, core=core, module=mods), os.path.join(HERE, 'dcnv4_golden.pt'))
+    torch.save(dict(meta=meta, core=core, module=mods), os.path.join(out_dir, 'dcnv4_golden.pt'))
     files = make_backbones()
     torch.save(dict(meta=meta, models=files['main']),
-               os.path.join(HERE, 'flash_internimage_golden.pt'))
+               os.path.join(out_dir, 'flash_internimage_golden.pt'))
     torch.save(dict(meta=meta, models=files['extra']),
-               os.path.join(HERE, 'flash_internimage_golden_extra.pt'))
-    for f in ('dcnv4_golden.pt', 'flash_internimage_golden.pt', 'flash_internimage_golden_extra.pt'):
-        p = os.path.join(HERE, f)
+               os.path.join(out_dir, 'flash_internimage_golden_extra.pt'))
+    for f in ('dcnv4_golden.pt', 'flash_internimage_golden.pt',
+              'flash_internimage_golden_extra.pt'):
+        p = os.path.join(out_dir, f)
         d = torch.load(p, weights_only=True)
         print(f, os.path.getsize(p), 'bytes; weights_only load ok:', list(d))
 

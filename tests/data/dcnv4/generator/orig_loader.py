@@ -1,5 +1,6 @@
-"""Import the ORIGINAL OpenGVLab/DCNv4 python code (exported under ./orig) on a
-CPU-only machine. Every change needed is here and listed in NOTES.md:
+"""Import the ORIGINAL OpenGVLab/DCNv4 python code (exported under ./orig by
+fetch_originals.sh) on a CPU-only machine. Every change needed is here and
+listed in NOTES.md ("What I had to change"):
 
 * ``DCNv4.ext`` (the compiled CUDA extension) -> dcnv4_ref.FakeExt
 * ``torch.cuda.get_device_properties`` faked (sm 9.0) only while importing
@@ -52,7 +53,7 @@ class _DropPath(nn.Module):  # timm semantics; unused with drop_path_rate=0
 
 def _install_stubs():
     if 'DCNv4.ext' not in sys.modules:
-        ext = _mod('DCNv4.ext', dcnv4_forward=FakeExt.dcnv4_forward,
+        _mod('DCNv4.ext', dcnv4_forward=FakeExt.dcnv4_forward,
                    dcnv4_backward=FakeExt.dcnv4_backward,
                    flash_deform_attn_forward=FakeExt.flash_deform_attn_forward,
                    flash_deform_attn_backward=FakeExt.flash_deform_attn_backward)
@@ -89,17 +90,25 @@ def _install_stubs():
 
 
 def _load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(name, _need(path))
     m = importlib.util.module_from_spec(spec)
     sys.modules[name] = m
     spec.loader.exec_module(m)
     return m
 
 
+def _need(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f'{path} is missing: run tests/data/dcnv4/generator/fetch_originals.sh '
+            'from the repository root first')
+    return path
+
+
 def load_dcnv4():
     """The original DCNv4 package (DCNv4_op/DCNv4), importable as ``DCNv4``."""
     _install_stubs()
-    p = os.path.join(ORIG, 'DCNv4_op')
+    p = _need(os.path.join(ORIG, 'DCNv4_op'))
     if p not in sys.path:
         sys.path.insert(0, p)
     # flash_deform_attn_func.py:31 queries torch.cuda.get_device_properties(0)
@@ -132,7 +141,7 @@ def load_dcnv3_core(grid_dtype_from_input=True):
     With grid_dtype_from_input the hard-coded ``dtype=torch.float32`` of the
     two linspace grids (lines 121, 129, 148, 154) is replaced by float64, the
     golden dtype (the DCNv4 kernel computes positions in opmath_t = double)."""
-    path = os.path.join(ORIG, 'classification/ops_dcnv3/functions/dcnv3_func.py')
+    path = _need(os.path.join(ORIG, 'classification/ops_dcnv3/functions/dcnv3_func.py'))
     src = open(path).read()
     src = src.replace('import DCNv3\n', 'DCNv3 = None\n')
     src = src.replace("import pkg_resources\n", '')
