@@ -16,9 +16,11 @@ counts, recompute the figure.
 - **Paired differences**: two models evaluated on the same images are
   resampled with the *same* draws, so what the images have in common (hard
   images are hard for both) cancels in the difference. Two-sided p-value of
-  "no difference" (Efron & Tibshirani 1993, ch. 16, the bootstrap test
-  read off the resampled differences; with Davison & Hinkley's +1
-  correction, *Bootstrap Methods and their Application*, 1997, eq. 4.11):
+  "no difference", read off the resampled differences d* (the p-value that
+  goes with the percentile interval: below 0.05 about when the 95 %
+  interval excludes 0; Efron & Tibshirani 1993, ch. 16), with the +1 of
+  Monte Carlo p-values (Davison & Hinkley, *Bootstrap Methods and their
+  Application*, 1997, ch. 4):
 
       p = min(1, 2 * (1 + min(#{d* <= 0}, #{d* >= 0})) / (B + 1))
 
