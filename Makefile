@@ -1,7 +1,8 @@
 # segkit: two commands do all the set-up on a fresh machine.
 #   make demo   installs, generates the sample data, trains four small models on the CPU
 #               (one per way of shaping a kernel), evaluates, compares them (clean,
-#               occluded, corrupted, receptive fields) and segments a folder
+#               occluded, corrupted, receptive fields; 95 % intervals and paired tests
+#               against the first, one seed each) and segments a folder
 #   make test   installs with the test extras and runs the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -61,7 +62,8 @@ demo: $(VENV)/.installed
 		$(call CKPT,fcn_dense-r18_sample-128x128) \
 		--work-dir $(DEMO_DIR)/test --metrics-json $(DEMO_DIR)/metrics.json
 	$(BIN)/segkit compare $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS)) \
-		--out $(DEMO_DIR)/compare --size 128 128
+		--out $(DEMO_DIR)/compare --size 128 128 \
+		--baseline $(firstword $(DEMO_MODELS)) --bootstrap 1000
 	$(BIN)/segkit robustness $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py $(call CKPT,$(m))) \
 		--max-images 50 --out $(DEMO_DIR)/robustness
 	$(BIN)/segkit robustness $(foreach m,$(DEMO_MODELS),configs/sample/$(m).py $(call CKPT,$(m))) \

@@ -74,3 +74,11 @@ def test_deformable_attention_and_mask2former_benchmarks_run() -> None:
     assert len(rows) == 4 and rows[0].split('|')[4].strip() == '1.00x'
     result = run_tool_in_process('benchmarks/mask2former.py', '--repeats', '1', '--batch', '1')
     assert 'training step' in result.stdout and 'matching' in result.stdout
+
+
+def test_bootstrap_benchmark_runs() -> None:
+    result = run_tool_in_process('benchmarks/bootstrap.py', '--images', '50', '--classes', '5',
+                                 '--resamples', '100', '--models', '2', '--seeds', '2',
+                                 '--repeats', '1')
+    rows = [line for line in result.stdout.splitlines() if line.startswith('| ')][2:]
+    assert len(rows) == 3 and all(float(row.split('|')[2]) >= 0 for row in rows)

@@ -27,8 +27,11 @@ from segkit.utils.io import atomic_write_text
 from .curves import plot_training_curves
 from .data import check_folder_datasets
 
-__all__ = ['SegkitError', 'load_config', 'check_data_roots', 'check_model_wiring', 'train',
-           'test', 'use_tta']
+__all__ = ['RUN_RECORD', 'SegkitError', 'load_config', 'check_data_roots', 'check_model_wiring',
+           'keep_per_image_stats', 'read_run_seed', 'train', 'test', 'use_tta']
+
+# what segkit train records in a work dir beside mmengine's files (the seed)
+RUN_RECORD = 'segkit_run.json'
 
 
 # What each dataset type expects under its data_root, for error messages.
@@ -255,7 +258,8 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
           resume: str | bool | None = None, amp: bool = False,
           cfg_options: dict | None = None, launcher: str = 'none',
           on_non_finite: str = 'raise', skip_bad_samples: float | None = None,
-          amp_dtype: str | None = None, tensorboard: bool = False) -> Path:
+          amp_dtype: str | None = None, tensorboard: bool = False,
+          seed: int | None = None) -> Path:
     """Trains a model from a config with mmengine's Runner.
 
     Args:
@@ -282,6 +286,10 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
             the device's default for ``amp``.
         tensorboard: Log to TensorBoard too (mmengine's
             ``TensorboardVisBackend``, in ``<work_dir>/<timestamp>/vis_data``).
+        seed: mmengine's ``randomness.seed`` (None: the config's). The seed
+            the run uses is recorded in ``<work_dir>/segkit_run.json``
+            (:func:`read_run_seed`), so ``segkit compare`` can pool the runs
+            of one config trained with different seeds.
 
     A folder dataset (``FolderSegDataset``) is checked whole first, as
     ``segkit data check`` does: bad data is refused before anything is
@@ -301,6 +309,8 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         'work_dirs', osp.splitext(osp.basename(os.fspath(config)))[0])
     if tensorboard:
         _add_tensorboard(cfg)
+    if seed is not None:
+        cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     precision = _set_optim_wrapper(cfg, amp, amp_dtype, on_non_finite)
     if precision:
         print_log(precision, logger='current')
@@ -322,6 +332,7 @@ def train(config: str | os.PathLike, work_dir: str | None = None,
         model = runner.model.module if hasattr(runner.model, 'module') else runner.model
         check_model_wiring(model)
         _check_start_checkpoint(cfg, model)
+        _record_run(cfg, config, runner.seed)
         runner.train()
         _plot_curves(cfg.work_dir)
     return Path(cfg.work_dir)
@@ -354,6 +365,35 @@ def _plot_curves(work_dir: str) -> None:
         print_log(f'training curves: {path}', logger='current')
 
 
+def _record_run(cfg: Config, config: str | os.PathLike, seed: int) -> None:
+    """Writes ``segkit_run.json`` (the config's name and the seed) into the
+    work dir, on the main process; a resumed run keeps the first record."""
+    from mmengine.dist import is_main_process
+
+    path = Path(cfg.work_dir) / RUN_RECORD
+    if not is_main_process() or (cfg.get('resume') and path.is_file()):
+        return
+    atomic_write_text(path, json.dumps(dict(
+        config=osp.splitext(osp.basename(os.fspath(config)))[0], seed=int(seed),
+        deterministic=bool((cfg.get('randomness') or {}).get('deterministic', False))),
+        indent=2) + '\n')
+
+
+def read_run_seed(work_dir: str | os.PathLike) -> int | None:
+    """The seed a work dir was trained with: from ``segkit_run.json``, else
+    the ``randomness.seed`` of the config mmengine dumped there; None when
+    neither says (a random seed of an older run)."""
+    work_dir = Path(work_dir)
+    record = work_dir / RUN_RECORD
+    if record.is_file():
+        seed = json.loads(record.read_text()).get('seed')
+        return None if seed is None else int(seed)
+    for dumped in sorted(work_dir.glob('*.py')):
+        seed = (load_config(dumped).get('randomness') or {}).get('seed')
+        return None if seed is None else int(seed)
+    return None
+
+
 def use_tta(cfg: Config) -> None:
     """Switches ``cfg`` to its test-time augmentation: ``tta_pipeline`` for
     the test set and ``tta_model`` around the model.
@@ -371,16 +411,38 @@ def use_tta(cfg: Config) -> None:
     cfg.model = cfg.tta_model
 
 
+def keep_per_image_stats(cfg: Config, path: str) -> bool:
+    """Swaps mmseg's ``IoUMetric`` of the test evaluator for
+    :class:`~segkit.evaluation.iou_metric.PerImageIoUMetric`, writing ``path``
+    (the same metrics, and the per-image counts they sum); returns whether
+    the evaluator had one."""
+    from segkit.evaluation.iou_metric import PerImageIoUMetric  # noqa: F401  (registers it)
+
+    evaluator = cfg.get('test_evaluator')
+    found = False
+    for metric in evaluator if isinstance(evaluator, list) else [evaluator]:
+        if metric and metric.get('type') in ('IoUMetric', 'mmseg.IoUMetric'):
+            metric['type'] = 'PerImageIoUMetric'
+            metric['per_image_stats'] = path
+            found = True
+    return found
+
+
 def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None,
          out: str | None = None, show_dir: str | None = None,
          metrics_json: str | None = None, cfg_options: dict | None = None,
          launcher: str = 'none', tta: bool = False) -> dict[str, Any]:
     """Evaluates a checkpoint on the config's test set; returns the metrics.
 
+    With mmseg's ``IoUMetric`` (every segkit config) the per-image counts
+    the metrics sum are written to ``<work_dir>/per_image_stats.npz``
+    (:func:`keep_per_image_stats`).
+
     Args:
         config: Path of the config file.
         checkpoint: Path of the checkpoint (loaded with ``weights_only=True``).
-        work_dir: Where logs go; defaults to ``work_dirs/<config name>``.
+        work_dir: Where logs and ``per_image_stats.npz`` go; defaults to
+            ``work_dirs/<config name>``.
         out: Folder to write the predicted label maps to.
         show_dir: Folder (under the work dir's timestamp folder) for
             visualisations of the predictions.
@@ -411,6 +473,7 @@ def test(config: str | os.PathLike, checkpoint: str, work_dir: str | None = None
         cfg.test_evaluator['keep_results'] = True
     if tta:
         use_tta(cfg)
+    keep_per_image_stats(cfg, osp.join(cfg.work_dir, 'per_image_stats.npz'))
     with distributed_session(launcher):
         _setup_launcher(cfg, launcher)
         runner = Runner.from_cfg(cfg)

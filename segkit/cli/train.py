@@ -1,7 +1,7 @@
 """Train a segmentor with mmengine's Runner.
 
     segkit train CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp [--amp-dtype D]]
-                        [--tensorboard] [--cfg-options K=V ...]
+                        [--tensorboard] [--seed N] [--cfg-options K=V ...]
 
 After training, the loss and mIoU curves are in WORK_DIR/training_curves.png.
 
@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--tensorboard', action='store_true',
                         help="log to TensorBoard too (mmengine's TensorboardVisBackend; "
                              "pip install 'segkit[tensorboard]'): tensorboard --logdir WORK_DIR")
+    parser.add_argument('--seed', type=int,
+                        help="the random seed (mmengine's randomness.seed; default: the "
+                             "config's), recorded in the work dir's segkit_run.json")
     add_launcher_arguments(parser)
 
 
@@ -53,5 +56,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     work_dir = train(args.config, work_dir=args.work_dir, resume=args.resume, amp=args.amp,
                      cfg_options=args.cfg_options, launcher=args.launcher,
                      on_non_finite=args.on_nan, skip_bad_samples=args.skip_bad_samples,
-                     amp_dtype=args.amp_dtype, tensorboard=args.tensorboard)
+                     amp_dtype=args.amp_dtype, tensorboard=args.tensorboard,
+                     seed=args.seed)
     print(f'work dir: {work_dir}')

@@ -23,6 +23,7 @@ from .corruption_metrics import Table, corruption_errors, relative_robustness
 from .corruptions import check_severities, corrupt
 from .occlusion import seed_for
 from .segmentor import Segmentor
+from .statistics import ImageCounts
 from .variants import Variant, evaluate_variants
 
 __all__ = ['CorruptionResult', 'Corrupter', 'evaluate_corruptions', 'image_seed',
@@ -62,11 +63,13 @@ class Corrupter:
 
 @dataclass
 class CorruptionResult:
-    """One model's mIoU: clean, and per corruption and severity."""
+    """One model's mIoU: clean, and per corruption and severity; ``counts``:
+    the per-image counts of each (``'clean'``, ``(name, severity)``)."""
 
     clean: float
     table: Table
     seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[object, ImageCounts] = field(default_factory=dict, repr=False, compare=False)
 
     def mean(self, name: str) -> float:
         return float(np.mean(list(self.table[name].values())))
@@ -83,7 +86,9 @@ def evaluate_corruptions(model: Segmentor, names: Sequence[str],
     stats, _, seconds = evaluate_variants(model, Corrupter(names, severities, seed, data_root),
                                           max_images, workers, progress, desc='corruptions')
     table = {name: {s: stats[(name, s)]['all'].miou() for s in severities} for name in names}
-    return CorruptionResult(stats['clean']['all'].miou(), table, seconds)
+    classes = model.dataset_meta['classes']
+    counts = {key: regions['all'].counts(classes) for key, regions in stats.items()}
+    return CorruptionResult(stats['clean']['all'].miou(), table, seconds, counts)
 
 
 def summarise_corruptions(results: dict[str, CorruptionResult],
@@ -207,14 +212,56 @@ def _plot_summary(summaries: dict[str, dict], baseline: str | None, path: Path) 
     atomic_save_figure(fig, path)
 
 
+def _significance(results: dict[str, CorruptionResult], baseline: str | None, resamples: int,
+                  seed: int) -> dict[str, dict] | None:
+    """Intervals and paired differences (no mCE without a baseline); None
+    without per-image counts or resamples."""
+    from .significance import RunCounts, significance
+
+    if not resamples or not all(r.counts for r in results.values()):
+        return None
+    stats = significance({m: [RunCounts.of(corruption=r)] for m, r in results.items()},
+                         baseline, resamples, seed)
+    if baseline is None:
+        for entry in stats.values():
+            for key in [k for k in entry if k.startswith(('mCE', 'delta_mCE'))]:
+                del entry[key]
+    return stats
+
+
 def write_corruption_report(results: dict[str, CorruptionResult], out_dir: str | os.PathLike,
-                            baseline: str | None = None) -> str:
+                            baseline: str | None = None, bootstrap: int = 1000,
+                            bootstrap_seed: int = 0) -> str:
     """corruptions.{md,csv,json}, corruptions.png (heatmap of mIoU, corruption
     x severity, one panel per model) and corruption_summary.png (mCE / mRR
-    per model). Returns the Markdown summary."""
+    per model). With per-image counts (as :func:`evaluate_corruptions` keeps
+    them) and ``bootstrap`` resamples: 95 % intervals of clean mIoU, mRR and
+    mCE, each model's paired differences to the baseline (the first model
+    without one), corruption_forest.png and per_image_stats/<model>.npz.
+    Returns the Markdown summary."""
+    from .significance import RunCounts, interval_text, significance_section
+
     out = Path(out_dir)
     summaries = summarise_corruptions(results, baseline)
-    text = _summary_table(summaries, baseline) + '\n'
+    stats = _significance(results, baseline, bootstrap, bootstrap_seed)
+    if stats is None:
+        text = _summary_table(summaries, baseline) + '\n'
+    else:
+        for model, s in summaries.items():
+            s['significance'] = stats[model]
+        headers = ['model', 'clean mIoU [95 % CI]', 'corrupted mIoU (mean)', 'mRR (%) [95 % CI]']
+        headers += ['mCE (%) [95 % CI]', 'relative mCE (%)'] if baseline else []
+        rows = [[model, interval_text(s['clean_mIoU'], stats[model]['clean_mIoU_ci95']),
+                 f'{s["corrupted_mIoU"]:.2f}',
+                 interval_text(s['mRR'], stats[model]['mRR_ci95'], 1)]
+                + ([interval_text(s['mCE'], stats[model]['mCE_ci95'], 1),
+                    _fmt(s['relative_mCE'])] if baseline else [])
+                for model, s in summaries.items()]
+        figures = ['clean_mIoU', 'mRR'] + (['mCE'] if baseline else [])
+        text = '\n'.join([markdown_table(headers, rows), ''] + significance_section(
+            stats, figures, bootstrap, out / 'corruption_forest.png')) + '\n'
+        for model, result in results.items():
+            RunCounts.of(corruption=result).save(out / 'per_image_stats' / f'{model}.npz')
     note = (f'mCE against {baseline}.' if baseline else 'No baseline: no mCE.')
     atomic_write_text(out / 'corruptions.md', text + '\n' + note + '\n\n'
                       + _detail_table(results, summaries, baseline) + '\n')

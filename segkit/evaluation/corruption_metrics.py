@@ -10,22 +10,42 @@ E = 1 - mIoU at severities s,
 and, as in Kamann & Rother (CVPR 2020) for segmentation, the relative
 robustness RR_c = mean_s mIoU_{s,c} / clean mIoU, mRR = mean_c RR_c. All
 figures are percentages: the baseline's own mCE is 100.
+
+The mIoU figures may also be arrays of one shape (bootstrap replicates,
+:mod:`.statistics`): every formula then applies element-wise.
 """
 from __future__ import annotations
 
-import math
+from typing import Iterable
 
 import numpy as np
 
 __all__ = ['Table', 'corruption_errors', 'relative_robustness']
 
-Table = dict[str, dict[int, float]]  # corruption -> severity -> mIoU (percent)
+Table = dict[str, dict[int, float]]  # corruption -> severity -> mIoU (percent, or arrays)
+
+
+def _figure(value: np.ndarray) -> float | np.ndarray:
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def _mean(values: Iterable[object]) -> float | np.ndarray:
+    """The mean of figures (numbers, or arrays element-wise)."""
+    return _figure(np.mean(np.stack([np.asarray(v, np.float64) for v in values]), axis=0))
+
+
+def _percent(part: object, whole: object) -> float | np.ndarray:
+    """100 * part / whole; NaN where ``whole`` is 0."""
+    part, whole = np.asarray(part, np.float64), np.asarray(whole, np.float64)
+    # NOTE: the ratio first, so a model against itself is 100 exactly
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return _figure(np.where(whole != 0, 100 * (part / whole), np.nan))
 
 
 def relative_robustness(table: Table, clean: float) -> tuple[dict[str, float], float]:
     """(RR_c per corruption, mRR), in percent."""
-    rr = {name: 100 * float(np.mean(list(per.values()))) / clean for name, per in table.items()}
-    return rr, float(np.mean(list(rr.values())))
+    rr = {name: _percent(_mean(per.values()), clean) for name, per in table.items()}
+    return rr, _mean(rr.values())
 
 
 def corruption_errors(table: Table, clean: float, baseline: Table,
@@ -43,9 +63,8 @@ def corruption_errors(table: Table, clean: float, baseline: Table,
                              f'{sorted(set(per) - set(base))}')
         error = sum(100 - v for v in per.values())
         base_error = sum(100 - base[s] for s in per)
-        ce[name] = 100 * error / base_error if base_error else math.nan
+        ce[name] = _percent(error, base_error)
         degradation = sum((100 - v) - (100 - clean) for v in per.values())
         base_degradation = sum((100 - base[s]) - (100 - baseline_clean) for s in per)
-        rce[name] = 100 * degradation / base_degradation if base_degradation else math.nan
-    return dict(CE=ce, mCE=float(np.mean(list(ce.values()))), rCE=rce,
-                relative_mCE=float(np.mean(list(rce.values()))))
+        rce[name] = _percent(degradation, base_degradation)
+    return dict(CE=ce, mCE=_mean(ce.values()), rCE=rce, relative_mCE=_mean(rce.values()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -21,6 +21,7 @@ from segkit.utils.tables import markdown_table
 
 from .occlusion import occlude, occlude_objects, seed_for
 from .segmentor import Segmentor
+from .statistics import ImageCounts
 from .variants import Variant, evaluate_variants
 
 __all__ = ['OCCLUDERS', 'SeverityResult', 'evaluate_robustness', 'summarise',
@@ -31,11 +32,18 @@ OCCLUDERS = ('rectangles', 'objects')
 
 @dataclass
 class SeverityResult:
+    """mIoU at one occlusion severity; ``counts``: per image, all labelled pixels."""
+
     severity: float
     coverage: float
     mIoU: float
     mIoU_occluded: float
     mIoU_visible: float
+    counts: ImageCounts | None = field(default=None, repr=False, compare=False)
+
+    def figures(self) -> dict[str, float]:
+        """The figures, without the counts (a row of the report)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'counts'}
 
 
 class _Occluder:
@@ -75,9 +83,11 @@ def evaluate_robustness(model: Segmentor,
     stats, covered, _ = evaluate_variants(
         model, _Occluder(severities, fill, seed, occluder, thing_classes), max_images, workers,
         progress)
+    classes = model.dataset_meta['classes']
     return [SeverityResult(float(s), float(np.mean(covered[s]) * 100),
                            stats[s]['all'].miou(), stats[s]['occluded'].miou(),
-                           stats[s]['visible'].miou()) for s in severities]
+                           stats[s]['visible'].miou(), stats[s]['all'].counts(classes))
+            for s in severities]
 
 
 def summarise(results: Sequence[SeverityResult]) -> dict:
@@ -91,15 +101,24 @@ def summarise(results: Sequence[SeverityResult]) -> dict:
 
 def write_robustness_report(results: dict[str, list[SeverityResult]],
                             out_dir: str | os.PathLike, fill: str,
-                            occluder: str = 'rectangles') -> dict:
-    """Writes robustness.{md,csv,json} and robustness.png (mIoU vs severity per model)."""
+                            occluder: str = 'rectangles', bootstrap: int = 1000,
+                            bootstrap_seed: int = 0, baseline: str | None = None) -> dict:
+    """Writes robustness.{md,csv,json} and robustness.png (mIoU vs severity per
+    model). With per-image counts (as :func:`evaluate_robustness` keeps them),
+    severity 0 and ``bootstrap`` resamples: 95 % intervals of the clean and
+    mean occluded mIoU, each model's paired differences to ``baseline`` (the
+    first model without one),
+    robustness_forest.png and per_image_stats/<model>.npz. Returns the
+    summaries (with ``significance`` where computed)."""
+    from .significance import RunCounts, interval_text, significance, significance_section
+
     plt = pyplot()
     out = Path(out_dir)
     rows, summaries = [], {}
     for name, per_severity in results.items():
         summaries[name] = summarise(per_severity)
         for r in per_severity:
-            rows.append(dict(model=name, **asdict(r)))
+            rows.append(dict(model=name, **r.figures()))
     header = ['model', 'severity', 'coverage', 'mIoU', 'mIoU_occluded', 'mIoU_visible']
     what = ('of each object covered (rectangles on the objects)' if occluder == 'objects'
             else 'of the image covered (random rectangles)')
@@ -108,12 +127,27 @@ def write_robustness_report(results: dict[str, list[SeverityResult]],
          'mIoU visible'],
         [[r['model'], f"{r['severity']:.0f}", f"{r['coverage']:.1f}", f"{r['mIoU']:.2f}",
           f"{r['mIoU_occluded']:.2f}", f"{r['mIoU_visible']:.2f}"] for r in rows])
+    runs = {name: [RunCounts.of(per)] for name, per in results.items()
+            if any(r.severity == 0 for r in per) and all(r.counts for r in per)}
+    stats = (significance(runs, baseline, bootstrap, bootstrap_seed)
+             if bootstrap and runs and len(runs) == len(results) else None)
     summary = markdown_table(
-        ['model', 'clean mIoU', 'mean mIoU (occluded severities)', 'ratio'],
-        [[name, f"{s['clean_mIoU']:.2f}", f"{s['mean_occluded_mIoU']:.2f}",
+        ['model', 'clean mIoU' + (' [95 % CI]' if stats else ''),
+         'mean mIoU (occluded severities)' + (' [95 % CI]' if stats else ''), 'ratio'],
+        [[name, interval_text(s['clean_mIoU'], stats[name]['clean_mIoU_ci95'] if stats else None),
+          interval_text(s['mean_occluded_mIoU'],
+                        stats[name].get('occluded_mIoU_ci95') if stats else None),
           f"{s['ratio_to_clean']:.3f}"] for name, s in summaries.items()])
     lines = [f'Occlusion robustness: severity = % {what}; fill: {fill}', '', per_severity, '',
              summary]
+    if stats:
+        figures = ['clean_mIoU'] + (['occluded_mIoU'] if 'occluded_mIoU' in
+                                    next(iter(stats.values())) else [])
+        lines += [''] + significance_section(stats, figures, bootstrap,
+                                             out / 'robustness_forest.png')
+        for name, per in results.items():
+            summaries[name]['significance'] = stats[name]
+            RunCounts.of(per).save(out / 'per_image_stats' / f'{name}.npz')
     atomic_write_text(out / 'robustness.md', '\n'.join(lines) + '\n')
     atomic_write_csv(out / 'robustness.csv', rows, header)
     atomic_write_text(out / 'robustness.json', json.dumps(

@@ -42,6 +42,16 @@ def test_corruption_benchmark_tables_and_plots(trained: tuple[Path, Path],
     # the same checkpoint under another name: the same images, the same figures
     assert summary['other']['mCE'] == pytest.approx(100.0)
     assert summary['other']['mRR'] == pytest.approx(summary['config']['mRR'])
+    # ... and paired differences of exactly 0, with [0, 0] intervals and p = 1
+    other = summary['other']['significance']
+    for figure in ('clean_mIoU', 'mRR', 'mCE'):
+        assert other[f'delta_{figure}'] == 0 and other[f'delta_{figure}_ci95'] == [0, 0]
+        assert other[f'{figure}_p_value'] == 1, figure
+    lo, hi = summary['config']['significance']['mRR_ci95']
+    assert lo <= summary['config']['mRR'] <= hi
+    assert (out / 'corruption_forest.png').read_bytes()[:4] == b'\x89PNG'
+    assert sorted(p.name for p in (out / 'per_image_stats').iterdir()) == ['config.npz',
+                                                                          'other.npz']
     table = data['results']['config']['table']
     rr = sum(sum(per.values()) / 2 for per in table.values()) / 2 / data['results']['config'][
         'clean'] * 100
@@ -127,6 +137,7 @@ def test_compare_with_corruptions(trained: tuple[Path, Path], tmp_path: Path) ->
                                  '--size', '64', '64', '--max-images', '2', '--repeats', '1',
                                  '--corruptions', 'contrast', '--corruption-severities', '2')
     header = markdown_rows(result.stdout)[0]
-    assert header[header.index('mRR (%)') + 1] == 'mCE (%)'
+    assert header[header.index('mRR (%) [95 % CI]') + 1] == 'mCE (%) [95 % CI]'
     row = json.loads((out / 'comparison.json').read_text())[0]
     assert row['mCE'] == pytest.approx(100.0) and 0 < row['mRR']
+    assert row['mCE_ci95'] == [100, 100]  # the baseline against itself, in every resample

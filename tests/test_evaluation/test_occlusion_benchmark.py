@@ -43,6 +43,9 @@ def test_robustness_tool(checkpoint: Path, sample_root: Path, tmp_path: Path) ->
     assert all(abs(r['coverage'] - r['severity']) <= 2 for r in data['results'])
     summary = data['summary']['config']
     assert summary['clean_mIoU'] == data['results'][0]['mIoU']
+    lo, hi = summary['significance']['clean_mIoU_ci95']  # over the 3 images
+    assert lo <= summary['clean_mIoU'] <= hi
+    assert (out / 'per_image_stats' / 'config.npz').is_file()
     rows = list(csv.DictReader((out / 'robustness.csv').open()))
     assert len(rows) == 3 and rows[1]['severity'] == '20.0'
     assert (out / 'robustness.png').read_bytes()[:4] == b'\x89PNG'

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from segkit.evaluation.statistics import AREAS
 from segkit.evaluation.variants import (REGIONS, PerturbedDataset, RegionStats, as_is,
                                         evaluate_variants, labelled_dataset)
 from tests.helpers import SAMPLE_CONFIG
@@ -44,9 +45,9 @@ def test_perturbed_dataset_gives_label_variants_and_time() -> None:
 
     dataset = PerturbedDataset(items, 2, perturb)
     assert len(dataset) == 2
-    label, variants, seconds = dataset[1]
+    label, variants, seconds, name = dataset[1]
     assert (label == 1).all() and [key for key, _, _ in variants] == ['same', 'dark']
-    assert seconds >= 0
+    assert seconds >= 0 and name == '1.png'
     batch = object()
     assert as_is(batch) is batch
 
@@ -89,3 +90,12 @@ def test_evaluate_variants_contract(sample_model: torch.nn.Module) -> None:
     assert torch.equal(whole, half['all'].areas[2])
     assert set(seconds) == {'perturbing', 'predicting'} and seconds['predicting'] > 0
     assert len(labelled_dataset(sample_model.cfg)) == 6
+    # 'all' keeps every image's counts: they sum to the totals, give the same mIoU
+    counts = half['all'].counts(sample_model.dataset_meta['classes'])
+    assert counts.num_images == 3 and counts.img_names[0].endswith('.jpg')
+    assert counts.img_names == stats['clean']['all'].counts().img_names
+    for k, total in enumerate(half['all'].areas):
+        np.testing.assert_array_equal(counts.arrays()[AREAS[k]].sum(0), total.numpy())
+    assert counts.miou() == half['all'].miou()
+    with pytest.raises(ValueError, match='not kept per image'):
+        half['occluded'].counts()

@@ -12,6 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -34,7 +35,7 @@ def _one_line_error(result, *needles: str) -> None:
 def trained(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     work_dir = tmp_path_factory.mktemp('train')
     run_tool_in_process(
-        'tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir,
+        'tools/train.py', SAMPLE_CONFIG, '--work-dir', work_dir, '--seed', '3',
         '--cfg-options', *sample_cfg_options(sample_root, max_iters=10, interval=5))
     return work_dir
 
@@ -46,6 +47,17 @@ def test_train_writes_checkpoints(trained: Path) -> None:
     assert ckpt['meta']['iter'] == 10
     assert ckpt['meta']['dataset_meta']['classes'][0] == 'ground'
     assert not list(trained.rglob('*.tmp')), 'atomic writes leave no temporary files'
+    # --seed: what the run used, recorded for segkit compare (and in the dumped config)
+    from segkit.apis.runner import read_run_seed
+
+    assert ckpt['meta']['seed'] == 3
+    assert json.loads((trained / 'segkit_run.json').read_text())['seed'] == 3
+    assert read_run_seed(trained) == 3
+    (trained / 'segkit_run.json').rename(trained / 'record.json')
+    try:
+        assert read_run_seed(trained) == 3  # from the dumped config
+    finally:
+        (trained / 'record.json').rename(trained / 'segkit_run.json')
 
 
 def test_test_prints_table_and_writes_json(trained: Path, sample_root: Path,
@@ -65,6 +77,13 @@ def test_test_prints_table_and_writes_json(trained: Path, sample_root: Path,
     assert set(metrics) >= {'aAcc', 'mIoU', 'mAcc'}
     assert 0.0 <= metrics['mIoU'] <= 100.0 and metrics['aAcc'] > 0
     assert len(list(out_dir.glob('*.png'))) == 6
+    # the per-image counts mmseg's mIoU sums: the same figure from the file
+    from segkit.evaluation.statistics import ImageCounts
+
+    counts = ImageCounts.load(tmp_path / 'per_image_stats.npz')
+    assert counts.num_images == 6 and counts.class_names[0] == 'ground'
+    assert round(counts.miou(), 2) == metrics['mIoU']
+    assert 'per_image_stats.npz' in result.stdout
 
 
 def test_resume_continues_from_checkpoint(trained: Path, sample_root: Path,
@@ -153,6 +172,11 @@ def test_two_process_training_and_distributed_validation(sample_root: Path,
         metrics[procs] = json.loads(out.read_text())['metrics']
     assert metrics[1]['mIoU'] > 0
     assert metrics[2] == metrics[1]
+    # gathered from both ranks: the same images in the same order, the same counts
+    one, two = (np.load(tmp_path / f'test_{procs}' / 'per_image_stats.npz') for procs in (1, 2))
+    assert list(two['img_names']) == list(one['img_names']) and len(one['img_names']) == 6
+    for name in ('area_intersect', 'area_union', 'area_pred_label', 'area_label'):
+        np.testing.assert_array_equal(two[name], one[name])
 
 
 @pytest.mark.parametrize('config', ['upernet_internimage-c16_sample-128x128.py',
