@@ -88,17 +88,23 @@ class RegionStats:
 
 
 def labelled_dataset(cfg: Any) -> Any:
-    """The test set of a config, loading images (BGR) and labels only."""
+    """The test set of a config, loading images (BGR) and labels only: the
+    loading steps of its test pipeline (``LoadImageFromFile``, and
+    ``LoadAnnotations`` with its ``reduce_zero_label``, or a dataset's own
+    label loading such as colour masks), without its resizing and packing."""
     from mmengine.registry import init_default_scope
     from mmseg.registry import DATASETS
 
     init_default_scope(cfg.get('default_scope', 'mmseg'))
 
     dataset_cfg = dict(cfg.test_dataloader.dataset)
-    reduce_zero = any(t.get('reduce_zero_label') for t in cfg.test_pipeline
-                      if t.get('type') == 'LoadAnnotations')
-    dataset_cfg['pipeline'] = [dict(type='LoadImageFromFile'),
-                               dict(type='LoadAnnotations', reduce_zero_label=reduce_zero)]
+    pipeline = dataset_cfg.get('pipeline') or cfg.get('test_pipeline') or []
+    loading = [dict(t) for t in pipeline if 'Load' in str(t.get('type', ''))]
+    if not any('Image' in t['type'] for t in loading):
+        loading.insert(0, dict(type='LoadImageFromFile'))
+    if not any('Annotation' in t['type'] for t in loading):
+        loading.append(dict(type='LoadAnnotations'))
+    dataset_cfg['pipeline'] = loading
     return DATASETS.build(dataset_cfg)
 
 
