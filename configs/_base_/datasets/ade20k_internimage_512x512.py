@@ -6,26 +6,7 @@
 # images fitted into 2048x512, then each side resized UP to a multiple of 32
 # (ResizeToMultiple computes in mmseg 1.x what it did in 0.27). DCNv4's
 # UPerNet-T alone leaves it out (see configs/flash_internimage/README.md).
-# Data root data/ade/ADEChallengeData2016 (see data/README.md).
-dataset_type = 'ADE20KDataset'
-data_root = 'data/ade/ADEChallengeData2016'
-crop_size = (512, 512)
-# mmseg 1.x's spelling of the mmseg 0.x pipelines the originals ran:
-# Resize(img_scale=(2048, 512), ratio_range=(0.5, 2.0)) is RandomResize here;
-# Normalize(to_rgb=True) and Pad(crop, 0, 255) are the model's
-# SegDataPreProcessor; the test MultiScaleFlipAug(img_scale=(2048, 512)) with
-# Resize(keep_ratio=True) is a Resize placed before LoadAnnotations.
-# ValidateSegSample is segkit's check of each sample (it changes no data).
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='ValidateSegSample', num_classes=150),
-    dict(type='RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
-]
+_base_ = './ade20k.py'  # the data, loaders and evaluator
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
@@ -51,26 +32,5 @@ tta_pipeline = [
         [dict(type='PackSegInputs')],
     ]),
 ]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/training', seg_map_path='annotations/training'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
-        pipeline=test_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

@@ -4,16 +4,9 @@
 # 512 file (ade20k_internimage_512x512.py) at a 640 scale: training images
 # resized into 2560x640 x [0.5, 2] and cropped to 640x640, test images fitted
 # into 2560x640, then each side resized UP to a multiple of 32.
-# Data root data/ade/ADEChallengeData2016 (see data/README.md).
-dataset_type = 'ADE20KDataset'
-data_root = 'data/ade/ADEChallengeData2016'
+_base_ = './ade20k.py'  # the data, loaders and evaluator
 crop_size = (640, 640)
-# mmseg 1.x's spelling of the mmseg 0.x pipelines the originals ran:
-# Resize(img_scale=(2560, 640), ratio_range=(0.5, 2.0)) is RandomResize here;
-# Normalize(to_rgb=True) and Pad(crop, 0, 255) are the model's
-# SegDataPreProcessor; the test MultiScaleFlipAug(img_scale=(2560, 640)) with
-# Resize(keep_ratio=True) is a Resize placed before LoadAnnotations.
-# ValidateSegSample is segkit's check of each sample (it changes no data).
+# the original's Resize(img_scale=(2560, 640), ratio_range=(0.5, 2.0))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
@@ -49,26 +42,6 @@ tta_pipeline = [
         [dict(type='PackSegInputs')],
     ]),
 ]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/training', seg_map_path='annotations/training'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
-        pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
