@@ -21,8 +21,7 @@ import torch
 from segkit.ops import DeformGeometry as DCNv3Geometry
 from segkit.ops.dcnv3 import (dcnv3_core_cpu, dcnv3_core_gather, dcnv3_core_reference,
                               dcnv3_core_triton)
-from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
-                                    time_call)
+from segkit.utils.profiling import call_peak, peak_memory_in_subprocess, time_call
 
 STAGES = [(64, 4, 128), (128, 8, 64), (256, 16, 32), (512, 32, 16)]
 BATCH = 2  # --batch
@@ -58,11 +57,7 @@ def runners(impl: str, inputs: tuple) -> tuple:
 
 def peak_of(impl: str, inputs: tuple, device: torch.device) -> int:
     """Peak bytes of one forward+backward, after a warm-up."""
-    train_step = runners(impl, inputs)[1]
-    train_step()
-    base = reset_peak_memory(device)
-    train_step()
-    return peak_memory(device) - base
+    return call_peak(runners(impl, inputs)[1], device)
 
 
 def main() -> None:

@@ -30,8 +30,7 @@ from segkit.ops import DCNv3, DCNv4, DeformGeometry
 from segkit.ops.dcnv3 import dcnv3_core_cpu, dcnv3_core_triton
 from segkit.ops.dcnv4 import dcnv4_core_cpu, dcnv4_core_triton
 from segkit.ops.deform_sampling import packed_width
-from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
-                                    time_call)
+from segkit.utils.profiling import call_peak, peak_memory_in_subprocess, time_call
 
 STAGES = [(64, 4, 128), (128, 8, 64), (256, 16, 32), (512, 32, 16)]
 BATCH = 2  # --batch
@@ -80,11 +79,7 @@ def runners(fn, tensors: tuple, g: DeformGeometry | None) -> tuple:
 
 def peak_of(make, version: str, stage: tuple, device: torch.device) -> int:
     """Peak bytes of one forward+backward, after a warm-up."""
-    train_step = runners(*make(version, *stage, device))[1]
-    train_step()
-    base = reset_peak_memory(device)
-    train_step()
-    return peak_memory(device) - base
+    return call_peak(runners(*make(version, *stage, device))[1], device)
 
 
 WHAT = {'core': core_inputs, 'module': module_inputs}

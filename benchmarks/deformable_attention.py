@@ -29,8 +29,7 @@ import sys
 import torch
 
 from segkit.ops import multi_scale_deformable_attn
-from segkit.utils.profiling import (peak_memory, peak_memory_in_subprocess, reset_peak_memory,
-                                    time_call)
+from segkit.utils.profiling import call_peak, peak_memory_in_subprocess, time_call
 
 LEVELS = [(64, 64), (32, 32), (16, 16)]  # 512x512 at strides 8, 16, 32
 HEADS, HEAD_DIMS, POINTS = 8, 32, 4
@@ -74,11 +73,8 @@ def runners(name: str, inputs: tuple) -> tuple:
 
 
 def peak_of(name: str, inputs: tuple, device: torch.device) -> int:
-    train_step = runners(name, inputs)[1]
-    train_step()
-    base = reset_peak_memory(device)
-    train_step()
-    return peak_memory(device) - base
+    """Peak bytes of one forward+backward, after a warm-up."""
+    return call_peak(runners(name, inputs)[1], device)
 
 
 FIRST_CALL = '''

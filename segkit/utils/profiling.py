@@ -8,7 +8,8 @@ from typing import Callable
 
 import torch
 
-__all__ = ['peak_memory_in_subprocess', 'reset_peak_memory', 'peak_memory', 'time_call']
+__all__ = ['call_peak', 'peak_memory_in_subprocess', 'reset_peak_memory', 'peak_memory',
+           'time_call']
 
 # Blocks of this size or more are mapped on their own (and unmapped when
 # freed) inside a window, and in the whole of a measuring process.
@@ -99,6 +100,15 @@ def peak_memory(device: str | torch.device = 'cpu') -> int:
     peak = (_status_kb('VmHWM') or 0) * 1024
     _mallopt_mmap_threshold(_threshold_outside_windows())
     return peak
+
+
+def call_peak(fn: Callable[[], object], device: str | torch.device = 'cpu') -> int:
+    """Peak bytes of one call of ``fn`` above what was held before it, after
+    a warm-up call (caches, lazily built kernels)."""
+    fn()
+    base = reset_peak_memory(device)
+    fn()
+    return peak_memory(device) - base
 
 
 def _threshold_outside_windows() -> int:
